@@ -1,0 +1,182 @@
+//! The batch layout of the JS boundary: many byte strings (canonical texts, key
+//! encodings) travel as one concatenated buffer plus `u32` offsets, so a whole
+//! batch of changes — a Z-set delta in DBSP terms — crosses in one call.
+//!
+//! `offsets` has one entry more than there are items: item `i` is
+//! `bytes[offsets[i]..offsets[i + 1]]`, `offsets[0]` is 0 and the last offset is
+//! `bytes.len()`.
+
+use std::fmt;
+
+use crate::weight::Weight;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BatchError {
+    /// Offsets must start at 0, never decrease and end at the buffer's length.
+    InvalidOffsets,
+    /// Two parallel arrays of a batch disagree in length.
+    LengthMismatch { expected: usize, found: usize },
+}
+
+impl fmt::Display for BatchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BatchError::InvalidOffsets => {
+                f.write_str("offsets must start at 0, never decrease and end at the buffer length")
+            }
+            BatchError::LengthMismatch { expected, found } => {
+                write!(f, "batch arrays disagree in length: expected {expected}, found {found}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for BatchError {}
+
+/// A validated sequence of byte strings stored back to back.
+#[derive(Clone, Copy, Debug)]
+pub struct Segments<'a> {
+    bytes: &'a [u8],
+    offsets: &'a [u32],
+}
+
+impl<'a> Segments<'a> {
+    pub fn new(bytes: &'a [u8], offsets: &'a [u32]) -> Result<Self, BatchError> {
+        let well_formed = offsets.first() == Some(&0)
+            && offsets.windows(2).all(|pair| pair[0] <= pair[1])
+            && offsets.last().map(|&end| end as usize) == Some(bytes.len());
+        if well_formed {
+            Ok(Segments { bytes, offsets })
+        } else {
+            Err(BatchError::InvalidOffsets)
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Item `i`; panics if `i >= len()`.
+    pub fn get(&self, i: usize) -> &'a [u8] {
+        &self.bytes[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a [u8]> + 'a {
+        let bytes = self.bytes;
+        self.offsets.windows(2).map(move |pair| &bytes[pair[0] as usize..pair[1] as usize])
+    }
+}
+
+/// Rows with weights: a Z-set delta as it arrives from JS (not yet consolidated).
+#[derive(Clone, Copy, Debug)]
+pub struct RowBatch<'a> {
+    canonical: Segments<'a>,
+    weights: &'a [Weight],
+}
+
+impl<'a> RowBatch<'a> {
+    pub fn new(canonical: Segments<'a>, weights: &'a [Weight]) -> Result<Self, BatchError> {
+        if canonical.len() == weights.len() {
+            Ok(RowBatch { canonical, weights })
+        } else {
+            Err(BatchError::LengthMismatch { expected: canonical.len(), found: weights.len() })
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.weights.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.weights.is_empty()
+    }
+
+    /// `(canonical bytes, weight)` per row, in input order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&'a [u8], Weight)> + 'a {
+        self.canonical.iter().zip(self.weights.iter().copied())
+    }
+}
+
+/// Concatenates byte strings into the boundary layout; the inverse of [`Segments`].
+#[derive(Clone, Debug)]
+pub struct SegmentsBuilder {
+    bytes: Vec<u8>,
+    offsets: Vec<u32>,
+}
+
+impl Default for SegmentsBuilder {
+    fn default() -> Self {
+        SegmentsBuilder { bytes: Vec::new(), offsets: vec![0] }
+    }
+}
+
+impl SegmentsBuilder {
+    /// The buffer being filled; call [`SegmentsBuilder::end_item`] after writing an item.
+    pub fn buffer(&mut self) -> &mut Vec<u8> {
+        &mut self.bytes
+    }
+
+    /// Marks the end of the item written since the previous mark.
+    ///
+    /// Panics if the buffer outgrows `u32` offsets (4 GiB).
+    pub fn end_item(&mut self) {
+        let end = u32::try_from(self.bytes.len()).expect("batch buffer exceeds 4 GiB");
+        self.offsets.push(end);
+    }
+
+    pub fn push(&mut self, item: &[u8]) {
+        self.bytes.extend_from_slice(item);
+        self.end_item();
+    }
+
+    pub fn into_parts(self) -> (Vec<u8>, Vec<u32>) {
+        (self.bytes, self.offsets)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_split_the_buffer() {
+        let segments = Segments::new(b"abcde", &[0, 2, 2, 5]).unwrap();
+        assert_eq!(segments.len(), 3);
+        assert_eq!(segments.iter().collect::<Vec<_>>(), [&b"ab"[..], b"", b"cde"]);
+        assert_eq!(segments.get(2), b"cde");
+    }
+
+    #[test]
+    fn malformed_offsets_are_rejected() {
+        for offsets in [&[][..], &[1, 5], &[0, 3, 2, 5], &[0, 4], &[0, 6]] {
+            assert_eq!(Segments::new(b"abcde", offsets).unwrap_err(), BatchError::InvalidOffsets);
+        }
+        assert!(Segments::new(b"", &[0]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn row_batches_need_one_weight_per_row() {
+        let segments = Segments::new(b"ab", &[0, 1, 2]).unwrap();
+        assert_eq!(
+            RowBatch::new(segments, &[1]).unwrap_err(),
+            BatchError::LengthMismatch { expected: 2, found: 1 }
+        );
+        let batch = RowBatch::new(segments, &[1, -1]).unwrap();
+        assert_eq!(batch.iter().collect::<Vec<_>>(), [(&b"a"[..], 1), (&b"b"[..], -1)]);
+    }
+
+    #[test]
+    fn builder_round_trips() {
+        let mut builder = SegmentsBuilder::default();
+        builder.push(b"xy");
+        builder.buffer().extend_from_slice(b"z");
+        builder.end_item();
+        let (bytes, offsets) = builder.into_parts();
+        let segments = Segments::new(&bytes, &offsets).unwrap();
+        assert_eq!(segments.iter().collect::<Vec<_>>(), [&b"xy"[..], b"z"]);
+    }
+}

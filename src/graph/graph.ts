@@ -1,0 +1,124 @@
+/**
+ * Circuits (paper §3): vertices are operators on streams, `delay` (z⁻¹) is the
+ * only stateful primitive. A graph is a root scope plus nested scopes for
+ * per-group lifting (§ grouped delays) and fixed points (§7, recursion).
+ */
+import type { Index } from '../zset/indexes.js'
+
+export type ValueKind = 'zset' | 'scalar' | 'grouped'
+
+export type VertexKind =
+  | 'input'
+  | 'scopeInput'
+  | 'feedback'
+  | 'map'
+  | 'mapMany'
+  | 'filter'
+  | 'add'
+  | 'neg'
+  | 'delay'
+  | 'join'
+  | 'haitch'
+  | 'aggregate'
+  | 'aggregateToSet'
+  | 'makeSet'
+  | 'makeScalar'
+  | 'firstN'
+  | 'group'
+  | 'flatten'
+  | 'perGroup'
+  | 'fixedPoint'
+  | 'identityPrint'
+
+/** How scalar streams add up: integrate and differentiate need zero, + and −. */
+export interface Algebra<V> {
+  zero(): V
+  add(a: V, b: V): V
+  neg(a: V): V
+}
+
+export interface Vertex {
+  readonly id: number
+  /** Deterministic for the same build function: names the vertex in errors, pictures and tables. */
+  readonly path: string
+  readonly kind: VertexKind
+  inputs: Vertex[]
+  readonly value: ValueKind
+  readonly scope: Scope
+  readonly params: VertexParams
+}
+
+export interface VertexParams {
+  f?: (...args: any[]) => any
+  index?: Index<any, any>
+  onLeft?: Index<any, any>
+  onRight?: Index<any, any>
+  indexes?: readonly Index<any, any>[]
+  n?: number
+  algebra?: Algebra<any>
+  zero?: () => any
+  pick?: (row: any) => any
+  retractEmpty?: boolean
+  by?: Index<any, any>
+  sub?: Scope
+  inputNumber?: number
+  closedBy?: Vertex
+  label?: string
+}
+
+export type ScopeKind = 'root' | 'perGroup' | 'fixedPoint'
+
+export class Scope {
+  readonly vertices: Vertex[] = []
+  input: Vertex | undefined
+  output: Vertex | undefined
+  /** Vertices in evaluation order (delay inputs do not count as dependencies). */
+  order: Vertex[] = []
+  delays: Vertex[] = []
+
+  constructor(
+    readonly kind: ScopeKind,
+    readonly path: string,
+    readonly parent?: Scope,
+  ) {}
+}
+
+/** A compiled query: its inputs, outputs and every delay vertex (state) in it. */
+export class GraphDef {
+  constructor(
+    readonly root: Scope,
+    readonly inputs: readonly Vertex[],
+    readonly outputs: readonly Vertex[],
+    readonly inputSchemas: readonly (InputValidator | undefined)[],
+  ) {}
+
+  /** Every delay vertex, nested scopes included, in a deterministic order. */
+  get delays(): Vertex[] {
+    const out: Vertex[] = []
+    const walk = (s: Scope): void => {
+      for (const v of s.order) {
+        if (v.kind === 'delay') out.push(v)
+        if (v.params.sub) walk(v.params.sub)
+      }
+    }
+    walk(this.root)
+    return out
+  }
+
+  /** Every vertex, nested scopes included. */
+  get allVertices(): Vertex[] {
+    const out: Vertex[] = []
+    const walk = (s: Scope): void => {
+      for (const v of s.order) {
+        out.push(v)
+        if (v.params.sub) walk(v.params.sub)
+      }
+    }
+    walk(this.root)
+    return out
+  }
+}
+
+export interface InputValidator {
+  validate(row: unknown): { ok: true } | { ok: false; message: string }
+}

@@ -1,0 +1,25 @@
+/** flatten: a grouped stream back to one ZSet of `{ left: row, right: groupKey }` pairs. */
+import { type Grouped, type Stream, currentContext, streamOf, use } from '../graph/builder.js'
+import { pairKey } from '../values/encode.js'
+import { pair, type Pair } from '../values/value.js'
+import { ZSet } from '../zset/zset.js'
+import type { GroupedValue } from '../runtime/view.js'
+import { registerOperator } from './registry.js'
+
+export function flatten<T, K>(g: Grouped<T, K>): Stream<Pair<T, K>> {
+  const v = use(g, 'flatten')
+  return streamOf(currentContext().vertex('flatten', 'zset', [v]))
+}
+
+registerOperator('flatten', {
+  evaluate(_v, [a]) {
+    const out = new ZSet<Pair<unknown, unknown>>()
+    for (const { key, value } of (a as GroupedValue).values()) {
+      for (const e of (value as ZSet<unknown>).entries.values()) {
+        const p = pair(e.value, key)
+        out.addWeight(pairKey(p), p, e.weight)
+      }
+    }
+    return out
+  },
+})

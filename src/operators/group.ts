@@ -1,0 +1,30 @@
+/** group: split each step's ZSet into per-key ZSets (only the groups that changed appear). */
+import { Grouped, type Stream, currentContext, use } from '../graph/builder.js'
+import type { Index } from '../zset/indexes.js'
+import { ZSet } from '../zset/zset.js'
+import type { GroupedValue } from '../runtime/view.js'
+import { registerOperator } from './registry.js'
+
+export function group<T, K>(s: Stream<T>, options: { by: Index<T, K> }): Grouped<T, K> {
+  const v = use(s, 'group')
+  if (!options?.by) throw new TypeError('group: `by` index is required')
+  const ctx = currentContext()
+  return new Grouped<T, K>(ctx.vertex('group', 'grouped', [v], { by: options.by }), ctx)
+}
+
+export function groupZSet<T>(z: ZSet<T>, by: Index<T, unknown>): GroupedValue {
+  const out: GroupedValue = new Map()
+  for (const e of z.entries.values()) {
+    const key = by.key(e.value)
+    const encoded = by.encodeKey(key)
+    let g = out.get(encoded)
+    if (!g) {
+      g = { key, value: new ZSet<T>() }
+      out.set(encoded, g)
+    }
+    ;(g.value as ZSet<T>).entries.set(e.key, { key: e.key, value: e.value, weight: e.weight })
+  }
+  return out
+}
+
+registerOperator('group', { evaluate: (v, [a]) => groupZSet(a as ZSet<unknown>, v.params.by!) })

@@ -1,0 +1,101 @@
+/**
+ * join: the equi-join of two ZSets, weights multiplied (bilinear, paper §4).
+ * `join` is its incremental form by Theorem 5.5:
+ *   (a ⋈ b)^Δ = I(a) ⋈ Δb  +  Δa ⋈ z⁻¹(I(b))
+ * so each side's history is kept indexed by its join key and only the rows
+ * matching this step's changes are read.
+ */
+import { type Stream, currentContext, streamOf, use } from '../graph/builder.js'
+import type { Vertex } from '../graph/graph.js'
+import { pairKey } from '../values/encode.js'
+import { pair, type Pair } from '../values/value.js'
+import type { Index } from '../zset/indexes.js'
+import { type Entry, ZSet } from '../zset/zset.js'
+import { ZSetView } from '../runtime/view.js'
+import { add } from './add.js'
+import type { StateOptions } from './delay.js'
+import { integrateDelayIndexed, integrateIndexed } from './integrate.js'
+import { registerOperator } from './registry.js'
+
+export interface JoinOptions<L, R, K> extends StateOptions {
+  onLeft: Index<L, K>
+  onRight: Index<R, K>
+}
+
+/** The plain (non-incremental) join of two ZSet streams. */
+export function joinRaw<L, R, K>(l: Stream<L>, r: Stream<R>, onLeft: Index<L, K>, onRight: Index<R, K>): Stream<Pair<L, R>> {
+  const vl = use(l, 'join')
+  const vr = use(r, 'join')
+  return streamOf(currentContext().vertex('join', 'zset', [vl, vr], { onLeft, onRight }))
+}
+
+export function join<L, R, K>(l: Stream<L>, r: Stream<R>, options: JoinOptions<L, R, K>): Stream<Pair<L, R>> {
+  const { onLeft, onRight } = options
+  if (!onLeft || !onRight) throw new TypeError('join: onLeft and onRight indexes are required')
+  use(l, 'join')
+  use(r, 'join')
+  return currentContext().frame('join', options.name, () => {
+    const leftSoFar = integrateIndexed(l, [onLeft])
+    const rightBefore = integrateDelayIndexed(r, [onRight])
+    return add(joinRaw(leftSoFar, r, onLeft, onRight), joinRaw(l, rightBefore, onLeft, onRight))
+  })
+}
+
+function bucketsByKey<T>(z: ZSet<T>, index: Index<T, unknown>): Map<string, Entry<T>[]> {
+  const out = new Map<string, Entry<T>[]>()
+  for (const e of z.entries.values()) {
+    const k = index.encodeKey(index.key(e.value))
+    const list = out.get(k)
+    if (list) list.push(e)
+    else out.set(k, [e])
+  }
+  return out
+}
+
+export function joinZSets<L, R>(l: ZSet<L>, r: ZSet<R>, onLeft: Index<L, unknown>, onRight: Index<R, unknown>): ZSet<Pair<L, R>> {
+  const out = new ZSet<Pair<L, R>>()
+  if (l.isEmpty() || r.isEmpty()) return out
+  if (l.size <= r.size) {
+    const left = bucketsByKey(l, onLeft)
+    for (const re of r.entries.values()) {
+      const matches = left.get(onRight.encodeKey(onRight.key(re.value)))
+      if (matches) for (const le of matches) emit(out, le, re)
+    }
+  } else {
+    const right = bucketsByKey(r, onRight)
+    for (const le of l.entries.values()) {
+      const matches = right.get(onLeft.encodeKey(onLeft.key(le.value)))
+      if (matches) for (const re of matches) emit(out, le, re)
+    }
+  }
+  return out
+}
+
+function emit<L, R>(out: ZSet<Pair<L, R>>, le: Entry<L>, re: Entry<R>): void {
+  const p = pair(le.value, re.value)
+  out.addWeight(pairKey(p), p, le.weight * re.weight)
+}
+
+function keysOf<T>(z: ZSet<T>, index: Index<T, unknown>): string[] {
+  const keys = new Set<string>()
+  for (const e of z.entries.values()) keys.add(index.encodeKey(index.key(e.value)))
+  return [...keys]
+}
+
+async function evaluateJoin(v: Vertex, l: unknown, r: unknown): Promise<ZSet<Pair<unknown, unknown>>> {
+  const onLeft = v.params.onLeft!
+  const onRight = v.params.onRight!
+  if (l instanceof ZSetView && r instanceof ZSet) {
+    if (r.isEmpty()) return new ZSet()
+    return joinZSets(await l.lookup(onLeft, keysOf(r, onRight)), r, onLeft, onRight)
+  }
+  if (r instanceof ZSetView && l instanceof ZSet) {
+    if (l.isEmpty()) return new ZSet()
+    return joinZSets(l, await r.lookup(onRight, keysOf(l, onLeft)), onLeft, onRight)
+  }
+  const lz = l instanceof ZSetView ? await l.materialize() : (l as ZSet<unknown>)
+  const rz = r instanceof ZSetView ? await r.materialize() : (r as ZSet<unknown>)
+  return joinZSets(lz, rz, onLeft, onRight)
+}
+
+registerOperator('join', { lazy: true, evaluate: (v, [l, r]) => evaluateJoin(v, l, r) })

@@ -1,0 +1,32 @@
+/** map: the lifted function ↑f on ZSets (linear, so incremental as is — paper Prop. 3.8). */
+import { type Stream, currentContext, streamOf, use } from '../graph/builder.js'
+import { rowKey } from '../values/encode.js'
+import { InvalidValueError } from '../values/errors.js'
+import { ZSet } from '../zset/zset.js'
+import { registerOperator } from './registry.js'
+
+export function map<T, U>(s: Stream<T>, f: (row: T) => U): Stream<U> {
+  const v = use(s, 'map')
+  if (typeof f !== 'function') throw new TypeError('map: f must be a function')
+  return streamOf(currentContext().vertex('map', 'zset', [v], { f }))
+}
+
+/** Apply f to a row, naming the operator when f returns something that is not a value. */
+export function addMapped<U>(out: ZSet<U>, value: U, weight: number, path: string): void {
+  let key
+  try {
+    key = rowKey(value)
+  } catch (e) {
+    throw e instanceof InvalidValueError ? e.at(`the function of ${path} returned a bad row`) : e
+  }
+  out.addWeight(key, value, weight)
+}
+
+registerOperator('map', {
+  evaluate(v, [a]) {
+    const f = v.params.f!
+    const out = new ZSet<unknown>()
+    for (const e of (a as ZSet<unknown>).entries.values()) addMapped(out, f(e.value), e.weight, v.path)
+    return out
+  },
+})

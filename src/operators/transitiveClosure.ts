@@ -1,0 +1,44 @@
+/**
+ * transitiveClosure: all (from, to) pairs connected by a path of edges, as a
+ * fixed point (paper §7, §9.1): y = distinct(edges + edges ⋈ z⁻¹(y)). Each
+ * iteration runs the inner circuit with the change, then with empty inputs
+ * until its output is empty, and emits the sum of the inner outputs.
+ *
+ * Like stepping's, the inner state is kept across iterations, so removals are
+ * exact for acyclic edge sets; on cyclic ones a removed path can keep
+ * supporting itself (see README, "Recursion").
+ */
+import { Stream, currentContext, feedback, streamOf, use } from '../graph/builder.js'
+import { Scope } from '../graph/graph.js'
+import { GraphError } from '../values/errors.js'
+import { pair, type Pair } from '../values/value.js'
+import { index } from '../zset/indexes.js'
+import { add } from './add.js'
+import { delay, type StateOptions } from './delay.js'
+import { distinct } from './distinct.js'
+import { join } from './join.js'
+import { map } from './map.js'
+
+export function transitiveClosure<N>(edges: Stream<Pair<N, N>>, options: StateOptions = {}): Stream<Pair<N, N>> {
+  const ev = use(edges, 'transitiveClosure')
+  const ctx = currentContext()
+  if (ctx.scope.kind !== 'root') throw new GraphError('transitiveClosure inside perGroup is not supported')
+  return ctx.frame('transitive_closure', options.name, () => {
+    const sub = new Scope('fixedPoint', ev.path, ctx.scope)
+    const vertex = ctx.vertex('fixedPoint', 'zset', [ev], { sub })
+    ctx.inScope(sub, () => {
+      sub.input = ctx.vertex('scopeInput', 'zset', [], {}, 'edges')
+      const a = new Stream<Pair<N, N>>(sub.input, ctx)
+      const closure = feedback<Pair<N, N>>()
+      const joined = join(a, delay(closure), {
+        onLeft: index<Pair<N, N>>((p) => p.right),
+        onRight: index<Pair<N, N>>((p) => p.left),
+      })
+      const extended = map(joined, (p) => pair(p.left.left, p.right.right))
+      const result = distinct(add(a, extended))
+      closure.close(result)
+      sub.output = result.vertex
+    })
+    return streamOf<Pair<N, N>>(vertex)
+  })
+}

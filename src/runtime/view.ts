@@ -1,0 +1,115 @@
+/**
+ * Lazy ZSets: the value of a delay is the whole state at t−1 (for an integral,
+ * everything so far). Reading it all every step would make an iteration cost
+ * O(state); operators that only need part of it (join: rows with given keys,
+ * distinct: given rows, firstN: the first rows in order) read through a view,
+ * which the store answers with one batched query.
+ */
+import { sortTies, type Entry, ZSet } from '../zset/zset.js'
+import type { Index } from '../zset/indexes.js'
+import { compareCodePoints } from '../values/order.js'
+
+export interface ScanRow<T> {
+  readonly keyEnc: string
+  /** Canonical text of the row: orders rows with equal keys. */
+  readonly tie: string
+  readonly value: T
+  readonly weight: number
+}
+
+/** What a store offers for reading one delay vertex's state within a transaction. */
+export interface StateReader<T> {
+  lookup(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<ZSet<T>>
+  lookupRows(rows: ZSet<T>): Promise<ZSet<T>>
+  scan(index: Index<T, unknown>): AsyncIterable<ScanRow<T>>
+  readAll(): Promise<ZSet<T>>
+}
+
+/** A ZSet known as `state + delta`, read lazily. */
+export class ZSetView<T> {
+  constructor(
+    readonly state: StateReader<T> | undefined,
+    readonly delta: ZSet<T>,
+    /** The delay vertex whose state this is (so its write can be a delta). */
+    readonly owner?: unknown,
+  ) {}
+
+  static of<T>(z: ZSet<T>): ZSetView<T> {
+    return new ZSetView<T>(undefined, z)
+  }
+
+  plus(z: ZSet<T>): ZSetView<T> {
+    return new ZSetView(this.state, this.delta.isEmpty() ? z : this.delta.add(z), this.owner)
+  }
+
+  async lookup(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<ZSet<T>> {
+    const wanted = new Set(encodedKeys)
+    const out = this.state ? await this.state.lookup(index, [...wanted]) : new ZSet<T>()
+    for (const e of this.delta.entries.values()) {
+      if (wanted.has(index.encodeKey(index.key(e.value)))) out.addWeight(e.key, e.value, e.weight)
+    }
+    return out
+  }
+
+  async lookupRows(rows: ZSet<T>): Promise<ZSet<T>> {
+    const out = this.state ? await this.state.lookupRows(rows) : new ZSet<T>()
+    for (const e of rows.entries.values()) {
+      const d = this.delta.entries.get(e.key)
+      if (d) out.addWeight(d.key, d.value, d.weight)
+    }
+    return out
+  }
+
+  /** Rows in index order with state and delta weights combined; rows whose weight cancels are skipped. */
+  async *scan(index: Index<T, unknown>): AsyncIterable<ScanRow<T>> {
+    const delta = sortedDelta(this.delta, index)
+    let i = 0
+    const cmp = (a: ScanRow<T>, b: ScanRow<T>): number =>
+      a.keyEnc < b.keyEnc ? -1 : a.keyEnc > b.keyEnc ? 1 : compareCodePoints(a.tie, b.tie)
+    if (this.state) {
+      for await (const row of this.state.scan(index)) {
+        while (i < delta.length && cmp(delta[i]!, row) < 0) yield delta[i++]!
+        if (i < delta.length && cmp(delta[i]!, row) === 0) {
+          const w = row.weight + delta[i++]!.weight
+          if (w !== 0) yield { ...row, weight: w }
+        } else {
+          yield row
+        }
+      }
+    }
+    while (i < delta.length) yield delta[i++]!
+  }
+
+  async materialize(): Promise<ZSet<T>> {
+    if (!this.state) return this.delta
+    const all = await this.state.readAll()
+    all.addInPlace(this.delta)
+    return all
+  }
+}
+
+function sortedDelta<T>(z: ZSet<T>, index: Index<T, unknown>): ScanRow<T>[] {
+  const byKey = new Map<string, Entry<T>[]>()
+  for (const e of z.entries.values()) {
+    const k = index.encodeKey(index.key(e.value))
+    const list = byKey.get(k)
+    if (list) list.push(e)
+    else byKey.set(k, [e])
+  }
+  const out: ScanRow<T>[] = []
+  for (const k of [...byKey.keys()].sort()) {
+    for (const e of sortTies(byKey.get(k)!)) {
+      out.push({ keyEnc: k, tie: typeof e.key === 'number' ? String(e.key) : e.key, value: e.value, weight: e.weight })
+    }
+  }
+  return out
+}
+
+export type Value = ZSet<unknown> | ZSetView<unknown> | GroupedValue | unknown
+
+/** The value of a grouped stream in one step: only the groups that changed. */
+export type GroupedValue = Map<string, { key: unknown; value: unknown }>
+
+export async function materialize<T>(v: ZSet<T> | ZSetView<T>): Promise<ZSet<T>> {
+  return v instanceof ZSetView ? v.materialize() : v
+}

@@ -1,0 +1,229 @@
+/**
+ * Canonical encoding: a row's identity (docs/encoding.md §1).
+ *
+ * Two rows are the same row exactly when their canonical texts are equal, so this
+ * is what ZSets consolidate on. Encodings of objects are memoised per object:
+ * rows are immutable, and a row flowing through map/filter/join is encoded once.
+ */
+import { InvalidValueError } from './errors.js'
+import { EMPTY } from './value.js'
+import { sortCodePoints } from './order.js'
+
+/** Objects that encode themselves (ZSets used as values). */
+export const CANONICAL = Symbol.for('stepping.canonical')
+export interface SelfEncoding {
+  [CANONICAL](): string
+}
+
+const memo = new WeakMap<object, string>()
+const quotedKeys = new Map<string, string>()
+const MAX_DEPTH = 200
+
+/** Thrown inside the fast encoder; turned into an InvalidValueError with a path by `canonical`. */
+class Invalid {
+  constructor(readonly reason: string) {}
+}
+
+function quoteKey(key: string): string {
+  let q = quotedKeys.get(key)
+  if (q === undefined) {
+    q = JSON.stringify(key.charCodeAt(0) === 36 /* $ */ ? '$' + key : key)
+    if (quotedKeys.size < 100_000) quotedKeys.set(key, q)
+  }
+  return q
+}
+
+function encodeNumber(n: number): string {
+  if (n !== n) throw new Invalid('NaN is not a value (use null for "no number")')
+  if (n === Infinity) return '{"$f":"Infinity"}'
+  if (n === -Infinity) return '{"$f":"-Infinity"}'
+  return String(n) // String(-0) is "0"
+}
+
+function encodeAny(v: unknown, depth: number): string {
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v)
+    case 'number':
+      return encodeNumber(v)
+    case 'boolean':
+      return v ? 'true' : 'false'
+    case 'bigint':
+      return '{"$n":"' + v.toString() + '"}'
+    case 'object':
+      if (v === null) return 'null'
+      return encodeObject(v, depth)
+    case 'undefined':
+      throw new Invalid('undefined is not a value (omit the field or use null)')
+    case 'function':
+      throw new Invalid('a function is not a value')
+    case 'symbol':
+      throw new Invalid('a symbol is not a value')
+  }
+  throw new Invalid(`unsupported type ${typeof v}`)
+}
+
+function encodeObject(o: object, depth: number): string {
+  const cached = memo.get(o)
+  if (cached !== undefined) return cached
+  if (depth > MAX_DEPTH) throw new Invalid('nested too deeply (or a cycle)')
+  let s: string
+  if (Array.isArray(o)) {
+    s = '['
+    for (let i = 0; i < o.length; i++) {
+      if (i > 0) s += ','
+      s += encodeAny(o[i], depth + 1)
+    }
+    s += ']'
+  } else if (o instanceof Date) {
+    const t = o.getTime()
+    if (t !== t) throw new Invalid('an invalid Date is not a value')
+    s = '{"$d":' + String(t) + '}'
+  } else if (o === EMPTY) {
+    s = '{"$e":0}'
+  } else if (o instanceof Set) {
+    const items: string[] = []
+    for (const item of o) items.push(encodeAny(item, depth + 1))
+    s = '{"$s":[' + sortCodePoints(items).join(',') + ']}'
+  } else if (CANONICAL in o) {
+    s = (o as SelfEncoding)[CANONICAL]()
+  } else {
+    const proto = Object.getPrototypeOf(o)
+    if (proto !== Object.prototype && proto !== null) {
+      const name = (proto?.constructor?.name as string | undefined) ?? 'unknown'
+      throw new Invalid(`a ${name} instance is not a value (use a plain object)`)
+    }
+    const keys = Object.keys(o)
+    if (keys.length > 1) sortCodePoints(keys)
+    s = '{'
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!
+      if (i > 0) s += ','
+      s += quoteKey(key) + ':' + encodeAny((o as Record<string, unknown>)[key], depth + 1)
+    }
+    s += '}'
+  }
+  memo.set(o, s)
+  return s
+}
+
+/** The canonical text of a value; throws InvalidValueError naming the path of the first bad part. */
+export function canonical(v: unknown): string {
+  try {
+    return encodeAny(v, 0)
+  } catch (e) {
+    if (e instanceof Invalid) throw locate(v)
+    throw e
+  }
+}
+
+/** Row identity for in-memory maps: numbers are their own key, everything else its canonical text. */
+export function rowKey(v: unknown): string | number {
+  if (typeof v === 'number') {
+    if (v !== v || v === Infinity || v === -Infinity) return canonical(v)
+    return v
+  }
+  return canonical(v)
+}
+
+/** Slow path: walk the value again to name where it is bad (and spot cycles precisely). */
+function locate(root: unknown): InvalidValueError {
+  const seen = new Set<object>()
+  const walk = (v: unknown, path: string): InvalidValueError | undefined => {
+    if (typeof v === 'object' && v !== null) {
+      if (seen.has(v)) return new InvalidValueError('a cycle (the value contains itself)', path)
+      if (memo.has(v)) return undefined
+      seen.add(v)
+      try {
+        if (Array.isArray(v)) {
+          for (let i = 0; i < v.length; i++) {
+            const e = walk(v[i], `${path}[${i}]`)
+            if (e) return e
+          }
+        } else if (v instanceof Set) {
+          let i = 0
+          for (const item of v) {
+            const e = walk(item, `${path}{set item ${i++}}`)
+            if (e) return e
+          }
+        } else if (!(v instanceof Date) && v !== EMPTY && !(CANONICAL in v)) {
+          const proto = Object.getPrototypeOf(v)
+          if (proto === Object.prototype || proto === null) {
+            for (const key of Object.keys(v)) {
+              const e = walk((v as Record<string, unknown>)[key], `${path}.${key}`)
+              if (e) return e
+            }
+          }
+        }
+      } finally {
+        seen.delete(v)
+      }
+    }
+    try {
+      encodeAny(v, 0)
+      return undefined
+    } catch (e) {
+      if (e instanceof Invalid) return new InvalidValueError(e.reason, path)
+      throw e
+    }
+  }
+  return walk(root, '') ?? new InvalidValueError('not a value', '')
+}
+
+/** Hook so that decoding can rebuild ZSets without this module importing the ZSet class. */
+let makeZSet: ((rows: [unknown, number][]) => unknown) | undefined
+export function registerZSetFactory(f: (rows: [unknown, number][]) => unknown): void {
+  makeZSet = f
+}
+
+/** Rebuild a value from its canonical text (used by the SQL stores). */
+export function decodeCanonical(text: string): unknown {
+  return revive(JSON.parse(text))
+}
+
+function revive(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null) return v
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = revive(v[i])
+    return v
+  }
+  const o = v as Record<string, unknown>
+  const keys = Object.keys(o)
+  if (keys.length === 1 && keys[0]!.length === 2 && keys[0]!.charCodeAt(0) === 36) {
+    const x = o[keys[0]!]
+    switch (keys[0]) {
+      case '$d':
+        return new Date(x as number)
+      case '$n':
+        return BigInt(x as string)
+      case '$f':
+        return x === 'Infinity' ? Infinity : -Infinity
+      case '$e':
+        return EMPTY
+      case '$s':
+        return new Set((x as unknown[]).map(revive))
+      case '$z':
+        if (!makeZSet) throw new Error('no ZSet factory registered')
+        return makeZSet((x as [unknown, number][]).map(([value, w]) => [revive(value), w]))
+    }
+  }
+  let needsRename = false
+  for (const key of keys) {
+    if (key.charCodeAt(0) === 36) needsRename = true
+    o[key] = revive(o[key])
+  }
+  if (!needsRename) return o
+  const out: Record<string, unknown> = {}
+  for (const key of keys) out[key.charCodeAt(0) === 36 ? key.slice(1) : key] = o[key]
+  return out
+}
+
+/** The canonical text of a `{ left, right }` pair, built from its parts' (memoised) texts. */
+export function pairKey(p: { readonly left: unknown; readonly right: unknown }): string {
+  let s = memo.get(p)
+  if (s === undefined) {
+    s = '{"left":' + canonical(p.left) + ',"right":' + canonical(p.right) + '}'
+    memo.set(p, s)
+  }
+  return s
+}

@@ -1,0 +1,182 @@
+/**
+ * Indexes: how a ZSet is ordered and looked up by key (the paper's "indexed Z-sets").
+ *
+ * `st.index<Row>(r => r.name)` records the field path with a Proxy, so the index
+ * is named after the path and its key function is a plain property walk. Any
+ * other function must be given a name: names end up in table and column names.
+ */
+import { encodeCompositeKey, encodeKeyComponent } from '../values/key.js'
+import { GraphError, InvalidValueError } from '../values/errors.js'
+
+export interface IndexOptions {
+  /** One flag per key component (composite) or a single flag. */
+  ascending?: boolean | readonly boolean[]
+  /** Required when the key is computed rather than a field path. */
+  name?: string
+}
+
+export interface Index<T, K> {
+  readonly name: string
+  readonly paths: readonly (readonly string[])[] | undefined
+  readonly composite: boolean
+  readonly ascending: readonly boolean[]
+  /** The key of a row. */
+  readonly key: (row: T) => K
+  /** The order-preserving encoding of a key (a binary string). */
+  readonly encodeKey: (key: K) => string
+  /** Equal for indexes that order rows the same way. */
+  readonly id: string
+  /** Phantom for inference. */
+  readonly __types?: [T, K]
+}
+
+export type KeyOf<I> = I extends Index<any, infer K> ? K : never
+
+const PATH = Symbol('stepping.path')
+
+interface Recording {
+  computed: boolean
+}
+
+function recorder(path: string[], rec: Recording): unknown {
+  return new Proxy(function () {}, {
+    get(_t, prop) {
+      if (prop === PATH) return path
+      if (typeof prop === 'symbol') {
+        rec.computed = true
+        return undefined
+      }
+      return recorder([...path, prop], rec)
+    },
+    apply() {
+      rec.computed = true
+      return recorder([...path, '()'], rec)
+    },
+    has() {
+      rec.computed = true
+      return false
+    },
+  })
+}
+
+function pathOf(v: unknown): string[] | undefined {
+  if ((typeof v === 'function' || typeof v === 'object') && v !== null) {
+    const p = (v as Record<symbol, unknown>)[PATH]
+    if (Array.isArray(p)) return p
+  }
+  return undefined
+}
+
+function record(f: (row: any) => unknown): { paths: string[][]; composite: boolean } | undefined {
+  const rec: Recording = { computed: false }
+  let result: unknown
+  try {
+    result = f(recorder([], rec))
+  } catch {
+    return undefined
+  }
+  if (rec.computed) return undefined
+  const single = pathOf(result)
+  if (single) return { paths: [single], composite: false }
+  if (Array.isArray(result) && result.length > 0) {
+    const paths = result.map(pathOf)
+    if (paths.every((p): p is string[] => p !== undefined)) return { paths, composite: true }
+  }
+  return undefined
+}
+
+function accessor(path: readonly string[]): (row: any) => unknown {
+  switch (path.length) {
+    case 0:
+      return (row) => row
+    case 1: {
+      const [a] = path as [string]
+      return (row) => row[a]
+    }
+    case 2: {
+      const [a, b] = path as [string, string]
+      return (row) => row[a]?.[b]
+    }
+    default:
+      return (row) => {
+        let v = row
+        for (const p of path) v = v?.[p]
+        return v
+      }
+  }
+}
+
+const validName = /^[A-Za-z_][A-Za-z0-9_.]*$/
+
+function makeIndex<T, K>(
+  name: string,
+  paths: string[][] | undefined,
+  composite: boolean,
+  ascending: boolean[],
+  key: (row: T) => K,
+): Index<T, K> {
+  if (!validName.test(name)) {
+    throw new GraphError(`index name ${JSON.stringify(name)} must match ${validName} (it names SQL columns)`)
+  }
+  const encodeKey = composite
+    ? (k: K) => encodeCompositeKey(k as unknown as unknown[], ascending)
+    : (k: K) => encodeKeyComponent(k, ascending[0])
+  const checkedKey = (row: T): K => {
+    const k = key(row)
+    if (k === undefined) {
+      throw new InvalidValueError(`index "${name}" gives no key for this row (is the field missing?)`, '')
+    }
+    return k
+  }
+  return {
+    name,
+    paths,
+    composite,
+    ascending,
+    key: checkedKey,
+    encodeKey,
+    id: `${name}:${ascending.map((a) => (a ? 'a' : 'd')).join('')}`,
+  }
+}
+
+function normaliseAscending(asc: IndexOptions['ascending'], n: number): boolean[] {
+  if (asc === undefined) return Array(n).fill(true)
+  if (typeof asc === 'boolean') return Array(n).fill(asc)
+  if (asc.length !== n) throw new GraphError(`ascending has ${asc.length} flags for a key of ${n} components`)
+  return [...asc]
+}
+
+/**
+ * An index picking its key from a row: a field path (`r => r.a.b`), a composite
+ * of paths (`r => [r.a, r.b]`), or any function with `{ name }`.
+ */
+function index<T, K = unknown>(f: (row: T) => K, options: IndexOptions = {}): Index<T, K> {
+  const recorded = record(f as (row: any) => unknown)
+  if (recorded) {
+    const { paths, composite } = recorded
+    const name = options.name ?? (paths.map((p) => (p.length ? p.join('.') : 'self')).join('__'))
+    const ascending = normaliseAscending(options.ascending, paths.length)
+    const getters = paths.map(accessor)
+    const key = composite
+      ? ((row: T) => getters.map((g) => g(row))) as unknown as (row: T) => K
+      : (getters[0] as (row: T) => K)
+    return makeIndex(name, paths, composite, ascending, key)
+  }
+  if (options.name === undefined) {
+    throw new GraphError(
+      'st.index: this key is computed, not a field path, so it needs a name: st.index(f, { name: "..." })',
+    )
+  }
+  const probeComposite = Array.isArray(options.ascending)
+  const ascending = probeComposite
+    ? normaliseAscending(options.ascending, (options.ascending as boolean[]).length)
+    : normaliseAscending(options.ascending, 1)
+  return makeIndex(options.name, undefined, probeComposite, ascending, f)
+}
+
+/** The row itself is the key. */
+index.identity = function identity<T>(options: { ascending?: boolean } = {}): Index<T, T> {
+  return makeIndex('identity', [[]], false, [options.ascending ?? true], (row: T) => row)
+}
+
+export { index }
