@@ -19,3 +19,4 @@ export type { Store, CacheReader } from './stores/store.js'
 
 /** Which ZSet backend is in use. */
 export const backend: 'native' | 'ts' = 'ts'
+export { toDot, renderGraph } from './render/dot.js'

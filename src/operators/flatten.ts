@@ -1,6 +1,6 @@
 /** flatten: a grouped stream back to one ZSet of `{ left: row, right: groupKey }` pairs. */
 import { type Grouped, type Stream, currentContext, streamOf, use } from '../graph/builder.js'
-import { pairKey } from '../values/encode.js'
+import { pairText, rowKey } from '../values/encode.js'
 import { pair, type Pair } from '../values/value.js'
 import { ZSet } from '../zset/zset.js'
 import type { GroupedValue } from '../runtime/view.js'
@@ -15,9 +15,9 @@ registerOperator('flatten', {
   evaluate(_v, [a]) {
     const out = new ZSet<Pair<unknown, unknown>>()
     for (const { key, value } of (a as GroupedValue).values()) {
+      const keyKey = rowKey(key)
       for (const e of (value as ZSet<unknown>).entries.values()) {
-        const p = pair(e.value, key)
-        out.addWeight(pairKey(p), p, e.weight)
+        out.addWeight(pairText(e.key, keyKey), pair(e.value, key), e.weight)
       }
     }
     return out

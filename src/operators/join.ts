@@ -7,7 +7,7 @@
  */
 import { type Stream, currentContext, streamOf, use } from '../graph/builder.js'
 import type { Vertex } from '../graph/graph.js'
-import { pairKey } from '../values/encode.js'
+import { pairText } from '../values/encode.js'
 import { pair, type Pair } from '../values/value.js'
 import type { Index } from '../zset/indexes.js'
 import { type Entry, ZSet } from '../zset/zset.js'
@@ -72,8 +72,7 @@ export function joinZSets<L, R>(l: ZSet<L>, r: ZSet<R>, onLeft: Index<L, unknown
 }
 
 function emit<L, R>(out: ZSet<Pair<L, R>>, le: Entry<L>, re: Entry<R>): void {
-  const p = pair(le.value, re.value)
-  out.addWeight(pairKey(p), p, le.weight * re.weight)
+  out.addWeight(pairText(le.key, re.key), pair(le.value, re.value), le.weight * re.weight)
 }
 
 function keysOf<T>(z: ZSet<T>, index: Index<T, unknown>): string[] {

@@ -8,7 +8,7 @@
 import type { Scope, Vertex } from '../graph/graph.js'
 import { operatorImpl } from '../operators/registry.js'
 import { singleton } from '../operators/makeSet.js'
-import { canonical, pairKey, rowKey } from '../values/encode.js'
+import { canonical, pairText, rowKey } from '../values/encode.js'
 import { GraphError } from '../values/errors.js'
 import { pair } from '../values/value.js'
 import { ZSet } from '../zset/zset.js'
@@ -129,11 +129,11 @@ async function runPerGroup(v: Vertex, grouped: GroupedValue, tx: Transaction): P
     const delta = new ZSet<unknown>()
     for (let g = 0; g < groups.length; g++) {
       const key = keys[g]
+      const keyKey = rowKey(key)
       const nextRows = d.value === 'scalar' ? scalarRows(d, next[g]) : (next[g] as ZSet<unknown>)
       for (const [z, sign] of [[nextRows, 1], [old[g]!, -1]] as const) {
         for (const e of z.entries.values()) {
-          const p = pair(e.value, key)
-          delta.addWeight(pairKey(p), p, sign * e.weight)
+          delta.addWeight(pairText(e.key, keyKey), pair(e.value, key), sign * e.weight)
         }
       }
     }

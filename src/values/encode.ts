@@ -2,8 +2,9 @@
  * Canonical encoding: a row's identity (docs/encoding.md §1).
  *
  * Two rows are the same row exactly when their canonical texts are equal, so this
- * is what ZSets consolidate on. Encodings of objects are memoised per object:
- * rows are immutable, and a row flowing through map/filter/join is encoded once.
+ * is what ZSets consolidate on. Texts are not memoised per object (a WeakMap
+ * costs more in GC than it saves); instead a ZSet entry keeps its row's text and
+ * operators build new texts from their inputs' (see `pairText`).
  */
 import { InvalidValueError } from './errors.js'
 import { EMPTY } from './value.js'
@@ -15,7 +16,6 @@ export interface SelfEncoding {
   [CANONICAL](): string
 }
 
-const memo = new WeakMap<object, string>()
 const quotedKeys = new Map<string, string>()
 const MAX_DEPTH = 200
 
@@ -31,6 +31,36 @@ function quoteKey(key: string): string {
     if (quotedKeys.size < 100_000) quotedKeys.set(key, q)
   }
   return q
+}
+
+/** How to write objects with a given key list: keys in code point order and their `"key":` prefixes. */
+interface Shape {
+  readonly keys: readonly string[]
+  readonly order: readonly string[]
+  readonly prefixes: readonly string[]
+}
+
+// Rows in a batch share a few shapes; remembering the last ones saves sorting keys per row.
+const recentShapes: Shape[] = []
+
+function shapeOf(keys: string[]): Shape {
+  for (const shape of recentShapes) {
+    const known = shape.keys
+    if (known.length !== keys.length) continue
+    let same = true
+    for (let i = 0; i < keys.length; i++) {
+      if (known[i] !== keys[i]) {
+        same = false
+        break
+      }
+    }
+    if (same) return shape
+  }
+  const order = keys.length > 1 ? sortCodePoints([...keys]) : keys
+  const shape: Shape = { keys, order, prefixes: order.map((k, i) => (i > 0 ? ',' : '') + quoteKey(k) + ':') }
+  recentShapes.unshift(shape)
+  if (recentShapes.length > 8) recentShapes.pop()
+  return shape
 }
 
 function encodeNumber(n: number): string {
@@ -64,8 +94,6 @@ function encodeAny(v: unknown, depth: number): string {
 }
 
 function encodeObject(o: object, depth: number): string {
-  const cached = memo.get(o)
-  if (cached !== undefined) return cached
   if (depth > MAX_DEPTH) throw new Invalid('nested too deeply (or a cycle)')
   let s: string
   if (Array.isArray(o)) {
@@ -94,16 +122,13 @@ function encodeObject(o: object, depth: number): string {
       throw new Invalid(`a ${name} instance is not a value (use a plain object)`)
     }
     const keys = Object.keys(o)
-    if (keys.length > 1) sortCodePoints(keys)
+    const shape = shapeOf(keys)
     s = '{'
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!
-      if (i > 0) s += ','
-      s += quoteKey(key) + ':' + encodeAny((o as Record<string, unknown>)[key], depth + 1)
+    for (let i = 0; i < shape.order.length; i++) {
+      s += shape.prefixes[i]! + encodeAny((o as Record<string, unknown>)[shape.order[i]!], depth + 1)
     }
     s += '}'
   }
-  memo.set(o, s)
   return s
 }
 
@@ -132,7 +157,6 @@ function locate(root: unknown): InvalidValueError {
   const walk = (v: unknown, path: string): InvalidValueError | undefined => {
     if (typeof v === 'object' && v !== null) {
       if (seen.has(v)) return new InvalidValueError('a cycle (the value contains itself)', path)
-      if (memo.has(v)) return undefined
       seen.add(v)
       try {
         if (Array.isArray(v)) {
@@ -218,12 +242,12 @@ function revive(v: unknown): unknown {
   return out
 }
 
-/** The canonical text of a `{ left, right }` pair, built from its parts' (memoised) texts. */
-export function pairKey(p: { readonly left: unknown; readonly right: unknown }): string {
-  let s = memo.get(p)
-  if (s === undefined) {
-    s = '{"left":' + canonical(p.left) + ',"right":' + canonical(p.right) + '}'
-    memo.set(p, s)
-  }
-  return s
+/** The canonical text behind a row key (numbers are their own key). */
+export function keyText(key: string | number): string {
+  return typeof key === 'number' ? String(key) : key
+}
+
+/** The row key of `{ left, right }` from its parts' row keys, without re-encoding them. */
+export function pairText(leftKey: string | number, rightKey: string | number): string {
+  return '{"left":' + keyText(leftKey) + ',"right":' + keyText(rightKey) + '}'
 }

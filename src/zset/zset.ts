@@ -97,7 +97,7 @@ export class ZSet<T> implements SelfEncoding {
   /** @internal row key → entry */
   readonly entries = new Map<RowKey, Entry<T>>()
   /** @internal indexes maintained on every change */
-  indexStates: IndexState<T>[] | undefined
+  indexStates: IndexState<any>[] | undefined
   private hashSum: bigint | undefined
 
   /** @internal */
