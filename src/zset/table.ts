@@ -13,6 +13,8 @@ function cell(v: unknown): string {
   return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x)) ?? String(v)
 }
 
+const isNumber = (v: unknown) => typeof v === 'number' || typeof v === 'bigint'
+
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype
 
@@ -34,14 +36,13 @@ export function renderTable(rows: Iterable<[unknown, number]>): string {
     columns.push('value')
   }
   const header = ['_count_', ...columns]
-  const body = list.map(([v, w]) => [
-    String(w),
-    ...(allRecords ? columns.map((c) => ((v as Record<string, unknown>)[c] === undefined ? '' : cell((v as Record<string, unknown>)[c]))) : [cell(v)]),
-  ])
+  const fieldsOf = (v: unknown): unknown[] => (allRecords ? columns.map((c) => (v as Record<string, unknown>)[c]) : [v])
+  const numeric = header.map((_, i) => i === 0 || list.every(([v]) => isNumber(fieldsOf(v)[i - 1])))
+  const body = list.map(([v, w]) => [String(w), ...fieldsOf(v).map((x) => (x === undefined ? '' : cell(x)))])
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)))
   const line = (l: string, m: string, r: string) => l + widths.map((w) => '═'.repeat(w + 2)).join(m) + r
   const row = (cells: string[]) =>
-    '│' + cells.map((c, i) => ' ' + (i === 0 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)) + ' ').join('│') + '│'
+    '│' + cells.map((c, i) => ' ' + (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)) + ' ').join('│') + '│'
   const sep = '├' + widths.map((w) => '─'.repeat(w + 2)).join('┼') + '┤'
   const out = [line('╒', '╤', '╕'), row(header), line('╞', '╪', '╡')]
   body.forEach((r, i) => {
