@@ -17,6 +17,5 @@ export { time, type Time } from './runtime/time.js'
 export { memoryStore } from './stores/memory.js'
 export type { Store, CacheReader } from './stores/store.js'
 
-/** Which ZSet backend is in use. */
-export const backend: 'native' | 'ts' = 'ts'
+export { backend } from './native/binding.js'
 export { toDot, renderGraph } from './render/dot.js'

@@ -28,7 +28,7 @@ export type InputSpec = InputMarker<any> | SchemaLike<any>
 export type RowOf<S> = S extends InputMarker<infer T> ? T : S extends SchemaLike<infer T> ? T : never
 
 export type StreamsOf<I extends readonly InputSpec[]> = { [K in keyof I]: Stream<RowOf<I[K]>> }
-export type RowsOf<I extends readonly InputSpec[]> = { [K in keyof I]: RowOf<I[K]> }
+export type RowsOf<I extends readonly InputSpec[]> = { -readonly [K in keyof I]: RowOf<I[K]> }
 
 export type OutputSpec = Stream<any> | readonly Stream<any>[] | void
 export type OutputRows<O> = O extends Stream<infer T>

@@ -20,10 +20,11 @@ export interface Index<T, K> {
   readonly paths: readonly (readonly string[])[] | undefined
   readonly composite: boolean
   readonly ascending: readonly boolean[]
+  // Method syntax keeps Index<T, number> usable where Index<T, unknown> is expected.
   /** The key of a row. */
-  readonly key: (row: T) => K
+  key(row: T): K
   /** The order-preserving encoding of a key (a binary string). */
-  readonly encodeKey: (key: K) => string
+  encodeKey(key: K): string
   /** Equal for indexes that order rows the same way. */
   readonly id: string
   /** Phantom for inference. */

@@ -161,10 +161,7 @@ mod tests {
     #[test]
     fn row_batches_need_one_weight_per_row() {
         let segments = Segments::new(b"ab", &[0, 1, 2]).unwrap();
-        assert_eq!(
-            RowBatch::new(segments, &[1]).unwrap_err(),
-            BatchError::LengthMismatch { expected: 2, found: 1 }
-        );
+        assert_eq!(RowBatch::new(segments, &[1]).unwrap_err(), BatchError::LengthMismatch { expected: 2, found: 1 });
         let batch = RowBatch::new(segments, &[1, -1]).unwrap();
         assert_eq!(batch.iter().collect::<Vec<_>>(), [(&b"a"[..], 1), (&b"b"[..], -1)]);
     }

@@ -61,7 +61,7 @@ pub fn murmur3_x86_128(data: &[u8], seed: u32) -> [u32; 4] {
         h1 ^= mix_k1(k1);
     }
 
-    // The reference mixes in the length as a 32-bit integer.
+    // The reference mixes in the length as a 32-bit integer (truncated beyond 4 GiB).
     let len = data.len() as u32;
     h1 ^= len;
     h2 ^= len;
@@ -170,12 +170,12 @@ impl MultisetHash {
     /// The hash of the Z-set holding just `identity` with `weight`.
     pub fn of_row(identity: Identity, weight: Weight) -> Self {
         // A negative weight as u128 is its residue mod 2^128.
-        MultisetHash((weight as i128 as u128).wrapping_mul(identity.0))
+        MultisetHash((i128::from(weight) as u128).wrapping_mul(identity.0))
     }
 
     /// The hash of `factor ×` the Z-set (the hash is linear).
     pub fn scaled(self, factor: Weight) -> Self {
-        MultisetHash(self.0.wrapping_mul(factor as i128 as u128))
+        MultisetHash(self.0.wrapping_mul(i128::from(factor) as u128))
     }
 
     pub fn as_u128(self) -> u128 {
@@ -185,7 +185,9 @@ impl MultisetHash {
 
 impl FromIterator<(Identity, Weight)> for MultisetHash {
     fn from_iter<I: IntoIterator<Item = (Identity, Weight)>>(rows: I) -> Self {
-        rows.into_iter().map(|(identity, weight)| MultisetHash::of_row(identity, weight)).fold(MultisetHash::EMPTY, Add::add)
+        rows.into_iter()
+            .map(|(identity, weight)| MultisetHash::of_row(identity, weight))
+            .fold(MultisetHash::EMPTY, Add::add)
     }
 }
 

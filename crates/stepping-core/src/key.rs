@@ -88,7 +88,9 @@ impl KeyLayout {
                     .iter()
                     .zip(directions)
                     .try_for_each(|(part, direction)| encode_component(part, *direction, out)),
-                Value::Array(parts) => Err(KeyError::CompositeArity { expected: directions.len(), found: Some(parts.len()) }),
+                Value::Array(parts) => {
+                    Err(KeyError::CompositeArity { expected: directions.len(), found: Some(parts.len()) })
+                }
                 _ => Err(KeyError::CompositeArity { expected: directions.len(), found: None }),
             },
         };
@@ -197,8 +199,95 @@ fn push_escaped_text(bytes: &[u8], out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::value::strategies;
     use crate::value::{JsBigInt, JsDate, SetValue};
+    use proptest::prelude::*;
+    use std::cmp::Ordering;
     use std::collections::BTreeMap;
+
+    /// The order the spec promises, written independently of the encoder:
+    /// null < false < true < numbers < bigints < strings (code points) < dates
+    /// < tuples (lexicographic) < other values (by canonical text).
+    fn logical_cmp(a: &Value, b: &Value) -> Ordering {
+        fn rank(v: &Value) -> u8 {
+            match v {
+                Value::Null => 0,
+                Value::Bool(false) => 1,
+                Value::Bool(true) => 2,
+                Value::Number(_) => 3,
+                Value::BigInt(_) => 4,
+                Value::String(_) => 5,
+                Value::Date(_) => 6,
+                Value::Array(_) => 7,
+                Value::Object(_) | Value::Set(_) | Value::Empty | Value::ZSet(_) => 8,
+            }
+        }
+        rank(a).cmp(&rank(b)).then_with(|| match (a, b) {
+            (Value::Number(x), Value::Number(y)) => x.get().partial_cmp(&y.get()).unwrap(),
+            (Value::BigInt(x), Value::BigInt(y)) => {
+                // Sign, then digit count, then digits; negatives reversed.
+                let parts = |n: &JsBigInt| {
+                    let text = n.to_string();
+                    let digits = text.trim_start_matches('-').to_owned();
+                    (text.starts_with('-'), digits.len(), digits)
+                };
+                let ((x_negative, x_len, x_digits), (y_negative, y_len, y_digits)) = (parts(x), parts(y));
+                match (x_negative, y_negative) {
+                    (false, true) => Ordering::Greater,
+                    (true, false) => Ordering::Less,
+                    (false, false) => (x_len, x_digits).cmp(&(y_len, y_digits)),
+                    (true, true) => (y_len, y_digits).cmp(&(x_len, x_digits)),
+                }
+            }
+            (Value::String(x), Value::String(y)) => x.as_str().unwrap().chars().cmp(y.as_str().unwrap().chars()),
+            (Value::Date(x), Value::Date(y)) => x.millis().get().partial_cmp(&y.millis().get()).unwrap(),
+            (Value::Array(x), Value::Array(y)) => x
+                .iter()
+                .zip(y)
+                .map(|(p, q)| logical_cmp(p, q))
+                .find(|o| o.is_ne())
+                .unwrap_or_else(|| x.len().cmp(&y.len())),
+            _ => a.to_canonical().as_bytes().cmp(b.to_canonical().as_bytes()),
+        })
+    }
+
+    fn directed(order: Ordering, direction: Direction) -> Ordering {
+        match direction {
+            Direction::Ascending => order,
+            Direction::Descending => order.reverse(),
+        }
+    }
+
+    fn direction() -> impl Strategy<Value = Direction> {
+        any::<bool>().prop_map(Direction::from_ascending)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        #[test]
+        fn byte_order_is_logical_order(a in strategies::key_component(), b in strategies::key_component(), direction in direction()) {
+            let layout = KeyLayout::Single(direction);
+            let (ka, kb) = (layout.encode_to_vec(&a).unwrap(), layout.encode_to_vec(&b).unwrap());
+            prop_assert_eq!(ka.cmp(&kb), directed(logical_cmp(&a, &b), direction));
+        }
+
+        #[test]
+        fn composite_byte_order_is_lexicographic(
+            parts in proptest::collection::vec((strategies::key_component(), strategies::key_component(), direction()), 1..4)
+        ) {
+            let directions: Vec<Direction> = parts.iter().map(|p| p.2).collect();
+            let layout = KeyLayout::Composite(directions);
+            let a = Value::Array(parts.iter().map(|p| p.0.clone()).collect());
+            let b = Value::Array(parts.iter().map(|p| p.1.clone()).collect());
+            let expected = parts
+                .iter()
+                .map(|(x, y, direction)| directed(logical_cmp(x, y), *direction))
+                .find(|o| o.is_ne())
+                .unwrap_or(Ordering::Equal);
+            prop_assert_eq!(layout.encode_to_vec(&a).unwrap().cmp(&layout.encode_to_vec(&b).unwrap()), expected);
+        }
+    }
 
     fn hex(bytes: &[u8]) -> String {
         bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -4,6 +4,7 @@
 //! weights — and every change is a Z-set too.
 //!
 //! Layers, bottom up:
+//! - [`weight`]: Z-set weights and their range;
 //! - [`value`]: the value model and its canonical text (docs/encoding.md §1);
 //! - [`hash`]: row identity and the multiset hash (§2, §3);
 //! - [`key`]: the order-preserving key encoding of indexes (§4);
@@ -22,4 +23,5 @@ pub mod index;
 pub mod indexed_zset;
 pub mod key;
 pub mod value;
+pub mod weight;
 pub mod zset;

@@ -106,12 +106,7 @@ impl fmt::Display for JsBigInt {
 /// Numeric order.
 impl Ord for JsBigInt {
     fn cmp(&self, other: &Self) -> Ordering {
-        let magnitude = || {
-            self.digits
-                .len()
-                .cmp(&other.digits.len())
-                .then_with(|| self.digits.cmp(&other.digits))
-        };
+        let magnitude = || self.digits.len().cmp(&other.digits.len()).then_with(|| self.digits.cmp(&other.digits));
         match (self.negative, other.negative) {
             (false, true) => Ordering::Greater,
             (true, false) => Ordering::Less,

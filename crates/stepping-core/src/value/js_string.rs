@@ -96,8 +96,8 @@ impl Ord for JsString {
         match (&self.0, &other.0) {
             (Repr::WellFormed(a), Repr::WellFormed(b)) => a.as_bytes().cmp(b.as_bytes()),
             _ => {
-                let rank = |units: Utf16Units<'_>| units.map(code_point_rank);
-                rank(self.utf16_units()).cmp(rank(other.utf16_units()))
+                let ranked = self.utf16_units().map(code_point_rank);
+                ranked.cmp(other.utf16_units().map(code_point_rank))
             }
         }
     }

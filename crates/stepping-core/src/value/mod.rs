@@ -13,6 +13,8 @@ mod bigint;
 mod js_string;
 mod number;
 mod parse;
+#[cfg(test)]
+pub(crate) mod strategies;
 mod write;
 
 use std::collections::BTreeMap;
@@ -103,6 +105,7 @@ impl ZSetValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn set_elements_sort_by_canonical_text() {
@@ -117,10 +120,7 @@ mod tests {
         let b = Value::string("b");
         let z = ZSetValue::new([(b.clone(), 2), (a.clone(), 1), (b.clone(), -2), (a.clone(), 3)]).unwrap();
         assert_eq!(z.entries(), &[(a, 4)]);
-        assert_eq!(
-            ZSetValue::new([(Value::Null, crate::weight::MAX_WEIGHT), (Value::Null, 1)]),
-            Err(WeightOutOfRange)
-        );
+        assert_eq!(ZSetValue::new([(Value::Null, crate::weight::MAX_WEIGHT), (Value::Null, 1)]), Err(WeightOutOfRange));
     }
 
     #[test]
@@ -130,5 +130,33 @@ mod tests {
         let right = Value::Set(SetValue::new(vec![Value::Null, one]));
         assert_eq!(left, right);
         assert_eq!(Value::number(-0.0), Value::number(0.0));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn canonical_text_round_trips(value in strategies::value()) {
+            let text = value.to_canonical();
+            let parsed = Value::parse_canonical(text.as_bytes()).map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
+            prop_assert_eq!(parsed.to_canonical(), text);
+            prop_assert_eq!(parsed, value);
+        }
+
+        /// Canonical text is JSON: an independent parser reads strings back intact.
+        #[test]
+        fn strings_are_valid_json(s in strategies::well_formed_string()) {
+            let text = Value::String(s.clone()).to_canonical();
+            let decoded: String = serde_json::from_str(&text).map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
+            prop_assert_eq!(Some(decoded.as_str()), s.as_str());
+        }
+
+        /// Numbers print as the shortest text that reads back as the same double.
+        #[test]
+        fn numbers_read_back_exactly(n in strategies::number()) {
+            let text = Value::Number(n).to_canonical();
+            let reparsed = Value::parse_canonical(text.as_bytes()).unwrap();
+            prop_assert_eq!(reparsed, Value::Number(n));
+        }
     }
 }

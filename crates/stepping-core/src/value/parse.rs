@@ -79,12 +79,16 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
+impl ParseError {
+    fn at(offset: usize, kind: ParseErrorKind) -> Self {
+        ParseError { offset, kind }
+    }
+}
+
 impl Value {
     pub fn parse_canonical(text: &[u8]) -> Result<Value, ParseError> {
-        let text = std::str::from_utf8(text).map_err(|e| ParseError {
-            offset: e.valid_up_to(),
-            kind: ParseErrorKind::InvalidUtf8,
-        })?;
+        let text = std::str::from_utf8(text)
+            .map_err(|e| ParseError { offset: e.valid_up_to(), kind: ParseErrorKind::InvalidUtf8 })?;
         let mut parser = Parser { text, pos: 0, depth: 0 };
         let value = parser.value()?;
         if parser.pos != text.len() {
@@ -103,10 +107,6 @@ struct Parser<'a> {
 impl Parser<'_> {
     fn error(&self, kind: ParseErrorKind) -> ParseError {
         ParseError { offset: self.pos, kind }
-    }
-
-    fn error_at(&self, offset: usize, kind: ParseErrorKind) -> ParseError {
-        ParseError { offset, kind }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -190,13 +190,12 @@ impl Parser<'_> {
             }
         }
         // Rust's float parsing rounds correctly, as JSON.parse does.
-        let n: f64 = self.text[start..self.pos]
-            .parse()
-            .map_err(|_| self.error_at(start, ParseErrorKind::InvalidNumber))?;
+        let n: f64 =
+            self.text[start..self.pos].parse().map_err(|_| ParseError::at(start, ParseErrorKind::InvalidNumber))?;
         if n.is_infinite() {
-            return Err(self.error_at(start, ParseErrorKind::NumberOutOfRange));
+            return Err(ParseError::at(start, ParseErrorKind::NumberOutOfRange));
         }
-        JsNumber::new(n).ok_or_else(|| self.error_at(start, ParseErrorKind::InvalidNumber))
+        JsNumber::new(n).ok_or_else(|| ParseError::at(start, ParseErrorKind::InvalidNumber))
     }
 
     fn string(&mut self) -> Result<JsString, ParseError> {
@@ -212,7 +211,7 @@ impl Parser<'_> {
             match self.next_byte()? {
                 b'"' => return Ok(content.finish()),
                 b'\\' => self.escape(&mut content)?,
-                _ => return Err(self.error_at(self.pos - 1, ParseErrorKind::ControlCharacterInString)),
+                _ => return Err(ParseError::at(self.pos - 1, ParseErrorKind::ControlCharacterInString)),
             }
         }
     }
@@ -239,18 +238,21 @@ impl Parser<'_> {
                         let low = self.hex_unit(escape_start)?;
                         if (0xDC00..=0xDFFF).contains(&low) {
                             let code_point = 0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00);
-                            content.push_char(char::from_u32(code_point).expect("a surrogate pair decodes to a scalar value"));
+                            content.push_char(
+                                char::from_u32(code_point).expect("a surrogate pair decodes to a scalar value"),
+                            );
                         } else {
                             content.push_lone_surrogate(unit);
                             self.pos = after_high;
                         }
                     }
                     0xD800..=0xDFFF => content.push_lone_surrogate(unit),
-                    _ => content.push_char(char::from_u32(u32::from(unit)).expect("a non-surrogate unit is a scalar value")),
+                    _ => content
+                        .push_char(char::from_u32(u32::from(unit)).expect("a non-surrogate unit is a scalar value")),
                 }
                 return Ok(());
             }
-            _ => return Err(self.error_at(escape_start, ParseErrorKind::InvalidEscape)),
+            _ => return Err(ParseError::at(escape_start, ParseErrorKind::InvalidEscape)),
         };
         content.push_char(simple);
         Ok(())
@@ -261,7 +263,7 @@ impl Parser<'_> {
             .text
             .get(self.pos..self.pos + 4)
             .filter(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
-            .ok_or_else(|| self.error_at(escape_start, ParseErrorKind::InvalidEscape))?;
+            .ok_or_else(|| ParseError::at(escape_start, ParseErrorKind::InvalidEscape))?;
         self.pos += 4;
         Ok(u16::from_str_radix(hex, 16).expect("four hex digits fit a u16"))
     }
@@ -276,9 +278,9 @@ impl Parser<'_> {
         loop {
             items.push(self.value()?);
             match self.next_byte()? {
-                b',' => continue,
+                b',' => {}
                 b']' => return Ok(items),
-                _ => return Err(self.error_at(self.pos - 1, ParseErrorKind::UnexpectedCharacter)),
+                _ => return Err(ParseError::at(self.pos - 1, ParseErrorKind::UnexpectedCharacter)),
             }
         }
     }
@@ -296,9 +298,9 @@ impl Parser<'_> {
                 self.expect(b':')?;
                 members.push((key, key_offset, self.value()?));
                 match self.next_byte()? {
-                    b',' => continue,
+                    b',' => {}
                     b'}' => break,
-                    _ => return Err(self.error_at(self.pos - 1, ParseErrorKind::UnexpectedCharacter)),
+                    _ => return Err(ParseError::at(self.pos - 1, ParseErrorKind::UnexpectedCharacter)),
                 }
             }
         }
@@ -306,7 +308,7 @@ impl Parser<'_> {
             if let Some(tag) = key.as_str().filter(|k| k.starts_with('$') && !k.starts_with("$$")) {
                 let tag = tag.to_owned();
                 let (_, _, payload) = members.pop().expect("one member");
-                return tagged(&tag, payload).map_err(|kind| self.error_at(start, kind));
+                return tagged(&tag, payload).map_err(|kind| ParseError::at(start, kind));
             }
         }
         let mut object = BTreeMap::new();
@@ -314,13 +316,13 @@ impl Parser<'_> {
             let key = match key.strip_dollar() {
                 None => key,
                 Some(unescaped) if unescaped.starts_with_dollar() => unescaped,
-                Some(_) => return Err(self.error_at(key_offset, ParseErrorKind::UnescapedDollarKey)),
+                Some(_) => return Err(ParseError::at(key_offset, ParseErrorKind::UnescapedDollarKey)),
             };
             match object.entry(key) {
                 Entry::Vacant(slot) => {
                     slot.insert(value);
                 }
-                Entry::Occupied(_) => return Err(self.error_at(key_offset, ParseErrorKind::DuplicateKey)),
+                Entry::Occupied(_) => return Err(ParseError::at(key_offset, ParseErrorKind::DuplicateKey)),
             }
         }
         Ok(Value::Object(object))
@@ -381,9 +383,7 @@ mod tests {
     use ParseErrorKind::*;
 
     fn round_trip(text: &str) -> String {
-        Value::parse_canonical(text.as_bytes())
-            .unwrap_or_else(|e| panic!("{text}: {e}"))
-            .to_canonical()
+        Value::parse_canonical(text.as_bytes()).unwrap_or_else(|e| panic!("{text}: {e}")).to_canonical()
     }
 
     fn error(text: &str) -> ParseErrorKind {
@@ -407,7 +407,7 @@ mod tests {
             r#"{"$n":"-123456789012345678901234567890"}"#,
             r#"{"$d":-8640000000000000}"#,
             r#"{"$e":0}"#,
-            r#"{"$s":[1,"a",{"$e":0}]}"#,
+            r#"{"$s":["a",1,{"$e":0}]}"#,
             r#"{"$z":[["a",3],[{"$n":"1"},-2]]}"#,
             r#"{"":1,"$$":2,"$$$x":[{"b":{}}],"a":null}"#,
             r#"{"$$d":1}"#,

@@ -217,9 +217,6 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (JsString::from(k), v))
         .collect();
-        assert_eq!(
-            Value::Object(members).to_canonical(),
-            r#"{"":false,"$$d":true,"a":[1,"$"],"b":null}"#
-        );
+        assert_eq!(Value::Object(members).to_canonical(), r#"{"":false,"$$d":true,"a":[1,"$"],"b":null}"#);
     }
 }

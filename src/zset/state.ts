@@ -1,0 +1,108 @@
+/**
+ * State tables: the ZSets a store keeps between iterations (one per delay
+ * vertex), read through their indexes. This is where the two backends differ:
+ * the pure-TS table is an indexed `ZSet`; the native table keeps identities,
+ * weights and ordered key indexes in Rust and only the row objects in JS.
+ */
+import type { ScanRow } from '../runtime/view.js'
+import { keyText } from '../values/encode.js'
+import type { Index } from './indexes.js'
+import { sortTies, ZSet } from './zset.js'
+
+export interface StateTable<T> {
+  readonly size: number
+  /** table += sign × delta */
+  apply(delta: ZSet<T>, sign?: 1 | -1): void
+  /** Rows whose key in `index` is one of `encodedKeys`. */
+  lookupKeys(index: Index<T, unknown>, encodedKeys: readonly string[]): ZSet<T>
+  /** The table's weights of the given rows. */
+  lookupRows(rows: ZSet<T>): ZSet<T>
+  /** Rows in index order (ties by canonical text). */
+  scan(index: Index<T, unknown>): Iterable<ScanRow<T>>
+  /** A copy of everything. */
+  toZSet(): ZSet<T>
+  iter(match?: Iterable<T>): Iterable<[T, number]>
+  iterByIndex<K>(index: Index<T, K>, matchKeys?: Iterable<K>): Iterable<[K, T, number]>
+  readonly hash: string
+}
+
+/** The pure-TS state table: an indexed ZSet updated in place. */
+export class TsStateTable<T> implements StateTable<T> {
+  private readonly z: ZSet<T>
+
+  constructor(readonly indexes: readonly Index<T, any>[]) {
+    this.z = new ZSet<T>(indexes)
+  }
+
+  get size(): number {
+    return this.z.size
+  }
+
+  get hash(): string {
+    return this.z.hash
+  }
+
+  apply(delta: ZSet<T>, sign: 1 | -1 = 1): void {
+    this.z.addInPlace(delta, sign)
+  }
+
+  lookupKeys(index: Index<T, unknown>, encodedKeys: readonly string[]): ZSet<T> {
+    const out = new ZSet<T>()
+    const state = this.z.indexState(index)
+    if (state) {
+      for (const k of encodedKeys) {
+        const bucket = state.buckets.get(k)
+        if (bucket) for (const e of bucket.rows.values()) out.addWeight(e.key, e.value, e.weight)
+      }
+      return out
+    }
+    const wanted = new Set(encodedKeys)
+    for (const e of this.z.entries.values()) {
+      if (wanted.has(index.encodeKey(index.key(e.value)))) out.addWeight(e.key, e.value, e.weight)
+    }
+    return out
+  }
+
+  lookupRows(rows: ZSet<T>): ZSet<T> {
+    const out = new ZSet<T>()
+    for (const key of rows.entries.keys()) {
+      const e = this.z.entries.get(key)
+      if (e) out.addWeight(e.key, e.value, e.weight)
+    }
+    return out
+  }
+
+  *scan(index: Index<T, unknown>): Iterable<ScanRow<T>> {
+    // Stores declare the indexes they scan; an undeclared one gets a temporary copy.
+    const state = this.z.indexState(index) ?? this.z.copy([index]).indexState(index)!
+    for (const bucket of state.orderedBuckets()) {
+      for (const e of sortTies(bucket.rows.values())) {
+        yield { keyEnc: bucket.encoded, tie: keyText(e.key), value: e.value, weight: e.weight }
+      }
+    }
+  }
+
+  toZSet(): ZSet<T> {
+    return this.z.copy()
+  }
+
+  iter(match?: Iterable<T>): Iterable<[T, number]> {
+    return this.z.iter(match)
+  }
+
+  iterByIndex<K>(index: Index<T, K>, matchKeys?: Iterable<K>): Iterable<[K, T, number]> {
+    return this.z.iterByIndex(index, matchKeys)
+  }
+}
+
+import { backend, binding } from '../native/binding.js'
+import { NativeStateTable } from '../native/state.js'
+
+/** A new, empty state table in the backend in use (or the one asked for). */
+export function createStateTable<T>(indexes: readonly Index<T, any>[], which: 'native' | 'ts' = backend): StateTable<T> {
+  if (which === 'native') {
+    if (!binding) throw new Error('the native backend is not available')
+    return new NativeStateTable(binding, indexes)
+  }
+  return new TsStateTable(indexes)
+}
