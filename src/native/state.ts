@@ -6,6 +6,7 @@
  */
 import type { ScanRow } from '../runtime/view.js'
 import { keyText, rowKey } from '../values/encode.js'
+import { hashText } from '../values/hash.js'
 import type { Index } from '../zset/indexes.js'
 import { type StateTable, TsStateTable } from '../zset/state.js'
 import { type RowKey, ZSet } from '../zset/zset.js'
@@ -152,7 +153,7 @@ export class NativeStateTable<T> implements StateTable<T> {
       const { slots, weights } = this.native.scanOrdered(i, limit)
       for (let k = seen; k < slots.length; k++) {
         const value = this.rows[slots[k]!]!
-        yield { keyEnc: index.encodeKey(index.key(value)), tie: keyText(this.rowKeys[slots[k]!]!), value, weight: weights[k]! }
+        yield { keyEnc: index.encodeKey(index.key(value)), tie: hashText(keyText(this.rowKeys[slots[k]!]!)), value, weight: weights[k]! }
       }
       if (slots.length < limit) return
       seen = slots.length

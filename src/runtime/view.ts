@@ -5,13 +5,12 @@
  * distinct: given rows, firstN: the first rows in order) read through a view,
  * which the store answers with one batched query.
  */
-import { sortTies, type Entry, ZSet } from '../zset/zset.js'
+import { entryId, sortTies, type Entry, ZSet } from '../zset/zset.js'
 import type { Index } from '../zset/indexes.js'
-import { compareCodePoints } from '../values/order.js'
 
 export interface ScanRow<T> {
   readonly keyEnc: string
-  /** Canonical text of the row: orders rows with equal keys. */
+  /** The row's identity hash (hex): orders rows with equal keys. */
   readonly tie: string
   readonly value: T
   readonly weight: number
@@ -65,7 +64,7 @@ export class ZSetView<T> {
     const delta = sortedDelta(this.delta, index)
     let i = 0
     const cmp = (a: ScanRow<T>, b: ScanRow<T>): number =>
-      a.keyEnc < b.keyEnc ? -1 : a.keyEnc > b.keyEnc ? 1 : compareCodePoints(a.tie, b.tie)
+      a.keyEnc < b.keyEnc ? -1 : a.keyEnc > b.keyEnc ? 1 : a.tie < b.tie ? -1 : a.tie > b.tie ? 1 : 0
     if (this.state) {
       for await (const row of this.state.scan(index)) {
         while (i < delta.length && cmp(delta[i]!, row) < 0) yield delta[i++]!
@@ -99,7 +98,7 @@ function sortedDelta<T>(z: ZSet<T>, index: Index<T, unknown>): ScanRow<T>[] {
   const out: ScanRow<T>[] = []
   for (const k of [...byKey.keys()].sort()) {
     for (const e of sortTies(byKey.get(k)!)) {
-      out.push({ keyEnc: k, tie: typeof e.key === 'number' ? String(e.key) : e.key, value: e.value, weight: e.weight })
+      out.push({ keyEnc: k, tie: entryId(e), value: e.value, weight: e.weight })
     }
   }
   return out

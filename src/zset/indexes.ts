@@ -151,7 +151,9 @@ function normaliseAscending(asc: IndexOptions['ascending'], n: number): boolean[
  * An index picking its key from a row: a field path (`r => r.a.b`), a composite
  * of paths (`r => [r.a, r.b]`), or any function with `{ name }`.
  */
-function index<T, K = unknown>(f: (row: T) => K, options: IndexOptions = {}): Index<T, K> {
+// K defaults to `any`: TypeScript cannot infer K once T is given (`st.index<Row>(r => r.id)`);
+// write `st.index<Row, string>(...)` for an exact key type.
+function index<T, K = any>(f: (row: T) => K, options: IndexOptions = {}): Index<T, K> {
   const recorded = record(f as (row: any) => unknown)
   if (recorded) {
     const { paths, composite } = recorded

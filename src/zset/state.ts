@@ -5,9 +5,8 @@
  * weights and ordered key indexes in Rust and only the row objects in JS.
  */
 import type { ScanRow } from '../runtime/view.js'
-import { keyText } from '../values/encode.js'
 import type { Index } from './indexes.js'
-import { sortTies, ZSet } from './zset.js'
+import { entryId, sortTies, ZSet } from './zset.js'
 
 export interface StateTable<T> {
   readonly size: number
@@ -17,7 +16,7 @@ export interface StateTable<T> {
   lookupKeys(index: Index<T, unknown>, encodedKeys: readonly string[]): ZSet<T>
   /** The table's weights of the given rows. */
   lookupRows(rows: ZSet<T>): ZSet<T>
-  /** Rows in index order (ties by canonical text). */
+  /** Rows in index order (ties by identity hash). */
   scan(index: Index<T, unknown>): Iterable<ScanRow<T>>
   /** A copy of everything. */
   toZSet(): ZSet<T>
@@ -77,7 +76,7 @@ export class TsStateTable<T> implements StateTable<T> {
     const state = this.z.indexState(index) ?? this.z.copy([index]).indexState(index)!
     for (const bucket of state.orderedBuckets()) {
       for (const e of sortTies(bucket.rows.values())) {
-        yield { keyEnc: bucket.encoded, tie: keyText(e.key), value: e.value, weight: e.weight }
+        yield { keyEnc: bucket.encoded, tie: entryId(e), value: e.value, weight: e.weight }
       }
     }
   }

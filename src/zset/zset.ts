@@ -7,8 +7,8 @@
  * these keep rows grouped by key, ordered on demand, and are what joins, firstN
  * and the caches read through.
  */
-import { CANONICAL, canonical, registerZSetFactory, rowKey, type SelfEncoding } from '../values/encode.js'
-import { addHashes, hashToHex, multisetTerm } from '../values/hash.js'
+import { CANONICAL, canonical, keyText, registerZSetFactory, rowKey, type SelfEncoding } from '../values/encode.js'
+import { addHashes, hashText, hashToHex, multisetTerm } from '../values/hash.js'
 import { compareCodePoints } from '../values/order.js'
 import { InvalidValueError } from '../values/errors.js'
 import { BTree } from './btree.js'
@@ -22,6 +22,8 @@ export interface Entry<T> {
   readonly key: RowKey
   readonly value: T
   weight: number
+  /** The row's identity hash (hex), computed when rows with equal index keys need ordering. */
+  id?: string
 }
 
 interface Bucket<T> {
@@ -80,12 +82,18 @@ export class IndexState<T> {
   }
 }
 
-const tieText = (key: RowKey): string => (typeof key === 'number' ? String(key) : key)
+/** The identity hash of an entry's row (hex; hex order is byte order), cached on the entry. */
+export function entryId(e: Entry<unknown>): string {
+  return (e.id ??= hashText(keyText(e.key)))
+}
 
-/** Rows with equal keys come out ordered by their canonical text: the same order in every store. */
+/**
+ * Rows with equal index keys come out ordered by identity hash: the same order
+ * in every store (SQL stores index `(key, id)`), and cheaper to index than text.
+ */
 export function sortTies<T>(entries: Iterable<Entry<T>>): Entry<T>[] {
   const list = [...entries]
-  if (list.length > 1) list.sort((a, b) => compareCodePoints(tieText(a.key), tieText(b.key)))
+  if (list.length > 1) list.sort((a, b) => (entryId(a) < entryId(b) ? -1 : 1))
   return list
 }
 
