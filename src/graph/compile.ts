@@ -67,7 +67,7 @@ function validatorFor(spec: InputSpec, i: number): InputValidator | undefined {
   throw new GraphError(`st.compile: input ${i} must be a zod schema or st.input<T>(), got ${typeof spec}`)
 }
 
-export function compile<const I extends readonly InputSpec[], O extends OutputSpec>(
+export function compile<const I extends readonly InputSpec[], const O extends OutputSpec>(
   inputs: I,
   build: (...streams: StreamsOf<I>) => O,
 ): Graph<RowsOf<I>, OutputRows<O>> {

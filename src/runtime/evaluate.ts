@@ -9,7 +9,7 @@ import type { Scope, Vertex } from '../graph/graph.js'
 import { operatorImpl } from '../operators/registry.js'
 import { singleton } from '../operators/makeSet.js'
 import { canonical, pairText, rowKey } from '../values/encode.js'
-import { GraphError } from '../values/errors.js'
+import { GraphError, InvalidValueError } from '../values/errors.js'
 import { pair } from '../values/value.js'
 import { ZSet } from '../zset/zset.js'
 import { GROUP_KEY_INDEX, type Transaction } from '../stores/store.js'
@@ -36,11 +36,20 @@ async function evaluateVertex(v: Vertex, values: Map<Vertex, unknown>, tx: Trans
   const impl = operatorImpl(v.kind)
   let args = v.inputs.map((i) => values.get(i))
   if (!impl.lazy) args = await Promise.all(args.map((a) => (a instanceof ZSetView ? a.materialize() : a)))
-  const out = await impl.evaluate(v, args)
+  const out = await withPlace(v, () => impl.evaluate(v, args))
   if (out !== undefined) return out
   // Lazy operators give up on two lazy inputs: add them whole.
   const [a, b] = await Promise.all(args.map((a) => materialize(a as ZSet<unknown>)))
   return a!.add(b!)
+}
+
+/** Name the operator in errors about bad values (a key function that finds no field, a map returning NaN...). */
+async function withPlace<R>(v: Vertex, run: () => R | Promise<R>): Promise<R> {
+  try {
+    return await run()
+  } catch (e) {
+    throw e instanceof InvalidValueError ? e.at(`in ${v.path}`) : e
+  }
 }
 
 /** Evaluate every vertex of `scope` for one step; `preset` gives the inputs. */
@@ -118,7 +127,7 @@ async function runPerGroup(v: Vertex, grouped: GroupedValue, tx: Transaction): P
     const out: unknown[] = []
     for (let g = 0; g < groups.length; g++) {
       const args = inputs.map((arr) => arr[g])
-      const r = await impl.evaluate(u, args)
+      const r = await withPlace(u, () => impl.evaluate(u, args))
       out.push(r === undefined ? (args[0] as ZSet<unknown>).add(args[1] as ZSet<unknown>) : r)
     }
     values.set(u, out)
