@@ -23,6 +23,7 @@ function describe(v: Vertex): string {
   const p = v.params
   const parts: string[] = []
   if (p.f?.name) parts.push(`f: ${p.f.name}`)
+  if (p.pick?.name) parts.push(`pick: ${p.pick.name}`)
   if (p.onLeft && p.onRight) parts.push(`on ${p.onLeft.name} = ${p.onRight.name}`)
   if (p.index) parts.push(`by ${p.index.name}${p.n !== undefined ? `, n = ${p.n}` : ''}`)
   if (p.by) parts.push(`by ${p.by.name}`)
