@@ -47,74 +47,109 @@ const people = [
   '{"age":30,"name":"cy"}',
   '{"age":30,"name":"ann"}',
 ]
-function addPeople(zset, texts, weights) {
-  const rows = batch(texts)
+/** The `apply` layout: joined texts with UTF-16 lengths; keys with byte lengths, row-major. */
+function applyArgs(texts, weights) {
   const parsed = texts.map((t) => JSON.parse(t))
   const byName = keysOf(parsed.map((p) => JSON.stringify(p.name)), [true], false)
   const byAgeName = keysOf(parsed.map((p) => `[${p.age},${JSON.stringify(p.name)}]`), [false, true], true)
-  // Row-major: row i's key for index j is item i * 2 + j.
-  const keys = join(parsed.flatMap((_, i) => [byName[i], byAgeName[i]]))
-  return zset.addBatch(rows.bytes, rows.offsets, Float64Array.from(weights), keys.bytes, keys.offsets)
+  const keys = parsed.flatMap((_, i) => [byName[i], byAgeName[i]])
+  return [
+    Buffer.from(texts.join(''), 'utf8'),
+    Uint32Array.from(texts.map((t) => t.length)),
+    Float64Array.from(weights),
+    Buffer.concat(keys),
+    Uint32Array.from(keys.map((k) => k.length)),
+  ]
 }
 
+/** Applies rows; returns the (slot, origin) pairs, origin 0xFFFFFFFF for a row that left. */
+function addPeople(zset, texts, weights) {
+  const out = new Uint32Array(2 * texts.length)
+  const n = zset.apply(...applyArgs(texts, weights), out)
+  return Array.from({ length: n }, (_, k) => [out[2 * k], out[2 * k + 1]])
+}
+
+const REMOVED = 0xffffffff
 const z = new native.NativeZSet(2)
 const slotOf = {}
 
-check('addBatch consolidates and reports one change per row', () => {
-  const changes = addPeople(z, people, [1, 1, 1, 1])
-  assert.deepEqual([...changes.origins], [0, 1, 2])
-  assert.deepEqual([...changes.oldWeights], [0, 0, 0])
-  assert.deepEqual([...changes.newWeights], [2, 1, 1])
-  assert.equal(new Set(changes.slots).size, 3)
-  changes.origins.forEach((origin, k) => (slotOf[JSON.parse(people[origin]).name] = changes.slots[k]))
+check('apply consolidates and reports the rows that appeared', () => {
+  const pairs = addPeople(z, people, [1, 1, 1, 1])
+  assert.deepEqual(pairs.map(([, origin]) => origin), [0, 1, 2])
+  assert.equal(new Set(pairs.map(([slot]) => slot)).size, 3)
+  pairs.forEach(([slot, origin]) => (slotOf[JSON.parse(people[origin]).name] = slot))
   assert.equal(z.size, 3)
   assert.equal(z.indexCount, 2)
+  // A weight change alone reports nothing; a row leaving reports its slot.
+  assert.deepEqual(addPeople(z, [people[1]], [2]), [])
+  assert.deepEqual(addPeople(z, [people[1]], [-3]), [[slotOf.bob, REMOVED]])
+  slotOf.bob = addPeople(z, [people[1]], [1])[0][0]
 })
 
-check('hash matches multisetHash of the same rows', () => {
+check('hash matches multisetHash of the same rows, incrementally and recomputed', () => {
   const rows = batch(people)
   assert.equal(z.hash(), native.multisetHash(rows.bytes, rows.offsets, Float64Array.from([1, 1, 1, 1])))
+  assert.equal(z.recomputeHash(), z.hash())
   assert.match(z.hash(), /^[0-9a-f]{32}$/)
 })
 
-check('findRows gives slots and weights, absent rows slot 2^32-1', () => {
-  const rows = batch([people[0], '{"age":1,"name":"nobody"}'])
-  const found = z.findRows(rows.bytes, rows.offsets)
-  assert.deepEqual([...found.slots], [slotOf.ann, 4294967295])
-  assert.deepEqual([...found.weights], [2, 0])
+check('weightsOf gives each row its weight, 0 when absent (non-ASCII text too)', () => {
+  const texts = [people[0], '{"age":1,"name":"nobödy"}', people[1]]
+  const out = new Float64Array(3)
+  z.weightsOf(Buffer.from(texts.join('')), Uint32Array.from(texts.map((t) => t.length)), out)
+  assert.deepEqual([...out], [2, 0, 1])
 })
 
 check('entries lists every row in slot order', () => {
-  const all = z.entries()
-  assert.deepEqual([...all.slots], [...all.slots].sort((a, b) => a - b))
-  assert.equal(all.slots.length, 3)
+  const slots = new Uint32Array(8)
+  const weights = new Float64Array(8)
+  assert.equal(z.entries(slots, weights), 3)
+  assert.deepEqual([...slots.subarray(0, 3)], [...slots.subarray(0, 3)].sort((a, b) => a - b))
+  assert.equal(z.entries(new Uint32Array(1), new Float64Array(1)), 3, 'too small: nothing written, count returned')
 })
 
-check('lookupByKeys groups results per key', () => {
-  const { bytes, offsets } = join(keysOf(['"bob"', '"zed"', '"ann"'], [true], false))
-  const found = z.lookupByKeys(0, bytes, offsets)
-  assert.deepEqual([...found.offsets], [0, 1, 1, 2])
-  assert.deepEqual([...found.slots], [slotOf.bob, slotOf.ann])
-  assert.deepEqual([...found.weights], [1, 2])
+check('lookup finds rows per key, with per-key counts', () => {
+  const keys = keysOf(['"bob"', '"zed"', '"ann"'], [true], false)
+  const slots = new Uint32Array(8)
+  const weights = new Float64Array(8)
+  const counts = new Uint32Array(3)
+  const n = z.lookup(0, Buffer.concat(keys), Uint32Array.from(keys.map((k) => k.length)), true, slots, weights, counts)
+  assert.equal(n, 2)
+  assert.deepEqual([...counts], [1, 0, 1])
+  assert.deepEqual([...slots.subarray(0, 2)], [slotOf.bob, slotOf.ann])
+  assert.deepEqual([...weights.subarray(0, 2)], [1, 2])
+  assert.equal(z.lookup(0, Buffer.concat(keys), Uint32Array.from(keys.map((k) => k.length)), false, new Uint32Array(1), new Float64Array(1), new Uint32Array(0)), 2)
 })
 
-check('scanOrdered follows the index order, forwards and backwards, with a limit', () => {
-  assert.deepEqual([...z.scanOrdered(1).slots], [slotOf.ann, slotOf.cy, slotOf.bob])
-  assert.deepEqual([...z.scanOrdered(1, 1, true).slots], [slotOf.bob])
-  assert.deepEqual([...z.scanOrdered(0, 2).slots], [slotOf.ann, slotOf.bob])
-})
+/** All rows of a scan, in chunks of `limit`, resuming after the last row each time. */
+function scanAll(zset, index, prefix = Buffer.alloc(0), limit = 1) {
+  const found = []
+  let after = Buffer.alloc(0)
+  for (;;) {
+    const slots = new Uint32Array(limit)
+    const lengths = new Uint32Array(limit)
+    const bytes = Buffer.alloc(4096)
+    const r = zset.scan(index, after, prefix, limit, slots, new Float64Array(limit), lengths, bytes)
+    const n = r < 0 ? -r - 1 : r
+    let at = 0
+    for (let k = 0; k < n; k++) {
+      const key = bytes.subarray(at, at + lengths[k])
+      const tie = bytes.subarray(at + lengths[k], at + lengths[k] + 32).toString('latin1')
+      found.push({ slot: slots[k], key, tie })
+      at += lengths[k] + 32
+      after = Buffer.concat([key, Buffer.from(tie, 'hex')])
+    }
+    if (r >= 0 && n < limit) return found
+  }
+}
 
-check('scanPrefix finds keys by their leading component', () => {
+check('scan follows the index order, resumes after a cursor, and gives identities', () => {
+  assert.deepEqual(scanAll(z, 1).map((r) => r.slot), [slotOf.ann, slotOf.cy, slotOf.bob])
+  assert.deepEqual(scanAll(z, 0, undefined, 2).map((r) => r.slot), [slotOf.ann, slotOf.bob, slotOf.cy])
+  const ids = native.identityHashes(batch([people[0]]).bytes, Uint32Array.from([0, Buffer.byteLength(people[0])]))
+  assert.equal(scanAll(z, 0)[0].tie, ids.toString('hex'))
   const [age30] = keysOf(['30'], [false], false)
-  const found = z.scanPrefix(1, age30)
-  assert.deepEqual([...found.slots], [slotOf.ann, slotOf.cy])
-  assert.deepEqual([...z.scanPrefix(1, age30, 1).slots], [slotOf.ann])
-})
-
-check('canonicalOf returns the stored canonical bytes', () => {
-  const texts = split(z.canonicalOf(Uint32Array.from([slotOf.cy, slotOf.ann]))).map((b) => b.toString('utf8'))
-  assert.deepEqual(texts, [people[2], people[0]])
-  assert.throws(() => z.canonicalOf(Uint32Array.from([99])), /slot 99 holds no row/)
+  assert.deepEqual(scanAll(z, 1, age30).map((r) => r.slot), [slotOf.ann, slotOf.cy])
 })
 
 check('identityHashes returns 16 bytes per row', () => {
@@ -123,31 +158,39 @@ check('identityHashes returns 16 bytes per row', () => {
   assert.equal(ids.length, 32)
 })
 
-check('mergeFrom, equals, negate: z + (-z) is empty', () => {
-  const copy = new native.NativeZSet(2)
-  const changes = copy.mergeFrom(z)
-  assert.equal(changes.slots.length, 3)
+check('mergeFrom, copy, equals, negate: z + (-z) is empty', () => {
+  const copy = z.copy()
   assert.ok(copy.equals(z))
   assert.equal(copy.hash(), z.hash())
   copy.negate()
   assert.ok(!copy.equals(z))
-  const removed = z.mergeFrom(copy)
-  assert.deepEqual([...removed.newWeights], [0, 0, 0])
+  const out = new Uint32Array(2 * copy.size)
+  const n = z.mergeFrom(copy, 1, out)
+  assert.equal(n, 3)
+  assert.deepEqual([...out].filter((_, i) => i % 2 === 1), [REMOVED, REMOVED, REMOVED])
   assert.equal(z.size, 0)
   assert.equal(z.hash(), '0'.repeat(32))
-  assert.deepEqual([...z.scanOrdered(0).slots], [])
-  // The negated copy kept its indexes.
-  assert.equal(copy.scanOrdered(1).slots.length, 3)
+  assert.deepEqual(scanAll(z, 0), [])
+  // The negated copy kept its rows and indexes.
+  assert.equal(scanAll(copy, 1).length, 3)
+  const fresh = new native.NativeZSet(2)
+  const into = new Uint32Array(6)
+  assert.equal(fresh.mergeFrom(copy, -1, into), 3)
+  assert.equal(fresh.recomputeHash(), fresh.hash())
+  fresh.mergeFrom(copy, 1, into)
+  assert.equal(fresh.size, 0)
 })
 
 check('mergeFrom itself doubles every weight; scale multiplies; clear empties', () => {
   const w = new native.NativeZSet(2)
   addPeople(w, people.slice(0, 2), [1, -3])
-  const doubled = w.mergeFrom(w)
-  assert.deepEqual([...doubled.newWeights].sort((a, b) => a - b), [-6, 2])
-  assert.deepEqual([...doubled.origins], [...doubled.slots])
+  assert.equal(w.mergeFrom(w, 1, new Uint32Array(4)), 0)
+  const weights = new Float64Array(2)
+  w.entries(new Uint32Array(2), weights)
+  assert.deepEqual([...weights].sort((a, b) => a - b), [-6, 2])
   w.scale(-2)
-  assert.deepEqual([...w.entries().weights].sort((a, b) => a - b), [-4, 12])
+  w.entries(new Uint32Array(2), weights)
+  assert.deepEqual([...weights].sort((a, b) => a - b), [-4, 12])
   w.scale(0)
   assert.equal(w.size, 0)
   addPeople(w, people.slice(0, 1), [1])
@@ -161,11 +204,12 @@ check('bad input raises and changes nothing', () => {
   const before = w.hash()
   assert.throws(() => addPeople(w, people.slice(0, 1), [0.5]), /weight/)
   assert.throws(() => addPeople(w, people.slice(0, 1), [2 ** 53 - 1]), /safe integers/)
-  const rows = batch(people.slice(0, 1))
-  assert.throws(() => w.addBatch(rows.bytes, Uint32Array.from([0, 3]), Float64Array.from([1]), Buffer.alloc(0), Uint32Array.from([0])), /offsets/)
-  assert.throws(() => w.addBatch(rows.bytes, rows.offsets, Float64Array.from([1]), Buffer.alloc(0), Uint32Array.from([0])), /disagree in length/)
-  assert.throws(() => w.scanOrdered(2), /no index 2/)
-  assert.throws(() => w.mergeFrom(new native.NativeZSet(1)), /indexes/)
+  const [rows, , weights, keys, keyLengths] = applyArgs(people.slice(0, 1), [1])
+  assert.throws(() => w.apply(rows, Uint32Array.from([3]), weights, keys, keyLengths, new Uint32Array(2)), /rows/)
+  assert.throws(() => w.apply(rows, Uint32Array.from([rows.length]), weights, keys, keyLengths.subarray(0, 1), new Uint32Array(2)), /keys|disagree/)
+  assert.throws(() => w.apply(rows, Uint32Array.from([rows.length]), weights, keys, keyLengths, new Uint32Array(1)), /two entries per row/)
+  assert.throws(() => w.scan(2, Buffer.alloc(0), Buffer.alloc(0), 1, new Uint32Array(1), new Float64Array(1), new Uint32Array(1), Buffer.alloc(64)), /no index 2/)
+  assert.throws(() => w.mergeFrom(new native.NativeZSet(1), 1, new Uint32Array(0)), /indexes/)
   assert.throws(() => w.scale(1.5), /factor/)
   assert.throws(() => keysOf(['"\\ud800"'], [true], false), /lone surrogate/)
   assert.throws(() => keysOf(['1'], [true, false], false), /exactly one ascending flag/)

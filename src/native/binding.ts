@@ -3,44 +3,57 @@
  * platform package (`stepping-linux-x64-gnu`, ...) or, in a checkout, from
  * `native/` after `npm run build:native`. `STEPPING_BACKEND=ts|native` forces a
  * backend; without it, native is used when it loads, else the pure-TS backend
- * with one warning line.
+ * with one warning line. `STEPPING_NATIVE_PATH=<dir>` loads the addon from
+ * `<dir>/stepping.<triple>.node` instead (and only from there): for testing a
+ * build elsewhere, or the fallback, with a directory that has none.
  */
 import { createRequire } from 'node:module'
+import path from 'node:path'
 
-export interface SlotWeights {
-  slots: Uint32Array
-  weights: Float64Array
-}
-export interface KeyedRows extends SlotWeights {
-  offsets: Uint32Array
-}
-export interface ChangeBatch {
-  origins: Uint32Array
-  slots: Uint32Array
-  oldWeights: Float64Array
-  newWeights: Float64Array
-}
+/** Byte strings in the offsets layout (the standalone helpers). */
 export interface EncodedBatch {
   bytes: Buffer
   offsets: Uint32Array
 }
 
+/**
+ * The addon's table (crates/stepping-napi/src/lib.rs documents every call).
+ * Inputs are joined strings written into one buffer plus per-item lengths;
+ * outputs go into typed arrays the caller passes in and reuses.
+ */
 export interface NativeZSet {
   readonly size: number
   readonly indexCount: number
-  addBatch(canonical: Uint8Array, offsets: Uint32Array, weights: Float64Array, keys: Uint8Array, keyOffsets: Uint32Array): ChangeBatch
-  mergeFrom(other: NativeZSet): ChangeBatch
+  apply(rows: Uint8Array, rowLengths: Uint32Array, weights: Float64Array, keys: Uint8Array, keyLengths: Uint32Array, out: Uint32Array): number
+  mergeFrom(other: NativeZSet, factor: number, out: Uint32Array): number
+  copy(): NativeZSet
   negate(): void
   scale(factor: number): void
   clear(): void
   hash(): string
+  recomputeHash(): string
   equals(other: NativeZSet): boolean
-  findRows(canonical: Uint8Array, offsets: Uint32Array): SlotWeights
-  entries(): SlotWeights
-  lookupByKeys(index: number, keys: Uint8Array, offsets: Uint32Array): KeyedRows
-  scanPrefix(index: number, prefix: Uint8Array, limit?: number | null): SlotWeights
-  scanOrdered(index: number, limit?: number | null, reverse?: boolean | null): SlotWeights
-  canonicalOf(slots: Uint32Array): EncodedBatch
+  weightsOf(rows: Uint8Array, rowLengths: Uint32Array, out: Float64Array): void
+  lookup(
+    index: number,
+    keys: Uint8Array,
+    keyLengths: Uint32Array,
+    sorted: boolean,
+    outSlots: Uint32Array,
+    outWeights: Float64Array,
+    outCounts: Uint32Array,
+  ): number
+  entries(outSlots: Uint32Array, outWeights: Float64Array): number
+  scan(
+    index: number,
+    after: Uint8Array,
+    prefix: Uint8Array,
+    limit: number,
+    outSlots: Uint32Array,
+    outWeights: Float64Array,
+    outKeyLengths: Uint32Array,
+    outBytes: Uint8Array,
+  ): number
 }
 
 export interface Binding {
@@ -61,13 +74,25 @@ export function platformTriple(): string {
   return `${platform}-${arch}`
 }
 
+/** Methods this version of the library calls: an addon built from older sources lacks some. */
+const API = ['apply', 'mergeFrom', 'copy', 'weightsOf', 'lookup', 'entries', 'scan', 'hash'] as const
+
 function load(): { binding?: Binding; errors: string[] } {
   const require = createRequire(import.meta.url)
   const triple = platformTriple()
   const errors: string[] = []
-  for (const candidate of [`../../native/stepping.${triple}.node`, `stepping-${triple}`]) {
+  // STEPPING_NATIVE_PATH: a directory holding stepping.<triple>.node, tried instead of the defaults.
+  const dir = process.env.STEPPING_NATIVE_PATH
+  const candidates = dir ? [path.resolve(dir, `stepping.${triple}.node`)] : [`../../native/stepping.${triple}.node`, `stepping-${triple}`]
+  for (const candidate of candidates) {
     try {
-      return { binding: require(candidate) as Binding, errors }
+      const binding = require(candidate) as Binding
+      const missing = API.filter((m) => typeof (binding.NativeZSet?.prototype as unknown as Record<string, unknown>)?.[m] !== 'function')
+      if (missing.length > 0) {
+        errors.push(`${candidate}: out of date (no ${missing.join(', ')}); rebuild it with npm run build:native`)
+        continue
+      }
+      return { binding, errors }
     } catch (e) {
       errors.push(`${candidate}: ${(e as Error).message.split('\n')[0]}`)
     }
@@ -97,3 +122,14 @@ export const backend: 'native' | 'ts' = chosen.backend
 
 /** The addon, when the native backend is in use. */
 export const binding: Binding | undefined = chosen.binding
+
+/**
+ * The addon whatever backend was chosen (undefined if it does not load), for
+ * tests and benchmarks that compare the two backends in one process.
+ */
+export function loadNative(): Binding | undefined {
+  if (chosen.binding) return chosen.binding
+  if (loadedOnDemand === null) loadedOnDemand = load().binding
+  return loadedOnDemand
+}
+let loadedOnDemand: Binding | undefined | null = null

@@ -1,58 +1,123 @@
 /**
- * The native state table: Rust keeps each row's identity, canonical bytes,
- * weight and key bytes in ordered indexes; JS keeps the row objects (and their
- * row keys) in arrays indexed by the slot Rust assigns. Every call crosses the
- * boundary once per batch, with rows packed into one buffer.
+ * The native state table: Rust keeps each row's identity, weight and key bytes
+ * in hash-grouped, lazily ordered indexes; JS keeps the row objects and their
+ * row keys in arrays indexed by the slot Rust assigns (crates/README.md has
+ * the layout).
+ *
+ * The boundary is batch-shaped and allocates no JS objects per row: a batch's
+ * canonical texts are packed into one reused buffer (with each text's
+ * `length`, so the native side can split them), keys likewise as latin1, and
+ * results come back in reused typed arrays. Per row, JS does what the pure-TS
+ * table would do too (compute the index keys) plus two array stores; hashing,
+ * consolidation and indexing happen in Rust.
  */
 import type { ScanRow } from '../runtime/view.js'
-import { keyText, rowKey } from '../values/encode.js'
-import { hashText } from '../values/hash.js'
+import { rowKey } from '../values/encode.js'
 import type { Index } from '../zset/indexes.js'
 import { type StateTable, TsStateTable } from '../zset/state.js'
 import { type RowKey, ZSet } from '../zset/zset.js'
-import type { Binding, NativeZSet, SlotWeights } from './binding.js'
+import type { Binding, NativeZSet } from './binding.js'
 
-/** Packs strings into one buffer + offsets (the batch layout of crates/stepping-napi). */
+/** `origin` of a row that disappeared, in `apply`/`mergeFrom` results. */
+const REMOVED = 0xffffffff
+const NONE = new Uint8Array(0)
+const NO_COUNTS = new Uint32Array(0)
+
+/** Node's per-encoding writers (what `Buffer#write` calls, minus its argument parsing). */
+interface RawWriters {
+  utf8Write(s: string, offset: number): number
+  latin1Write(s: string, offset: number): number
+}
+
+/**
+ * Packs many strings into one reused buffer. Short strings are concatenated
+ * and written a chunk (≤ 16K chars) at a time, since a native call per short
+ * string costs more than copying it; a long one is written straight from the
+ * string, because concatenating first costs a flattened copy of its bytes,
+ * and that garbage makes scavenges frequent enough to promote an iteration's
+ * live data. (One `join` of the whole batch is worse than either: a string
+ * over ~128 KB is a large-object allocation.)
+ */
 class Packer {
-  private buf = Buffer.allocUnsafe(1 << 16)
-  private offsets = new Uint32Array(1025)
-  private n = 0
+  private buf: Buffer
   private end = 0
+  private pending = ''
+
+  constructor(private readonly encoding: 'utf8' | 'latin1') {
+    this.buf = Buffer.allocUnsafe(1 << 16)
+  }
 
   reset(): this {
-    this.n = 0
     this.end = 0
-    this.offsets[0] = 0
+    this.pending = ''
     return this
   }
 
-  push(s: string, encoding: 'utf8' | 'latin1'): void {
-    const max = encoding === 'utf8' ? s.length * 3 : s.length
+  add(s: string): void {
+    if (s.length > 48) {
+      if (this.pending.length > 0) this.write(this.pending)
+      this.pending = ''
+      this.write(s)
+      return
+    }
+    this.pending += s
+    if (this.pending.length > 16384) {
+      this.write(this.pending)
+      this.pending = ''
+    }
+  }
+
+  private write(s: string): void {
+    const max = this.encoding === 'utf8' ? 3 * s.length : s.length
     if (this.end + max > this.buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.end + max))
+      const bigger = Buffer.allocUnsafe(Math.max(2 * this.buf.length, 2 * (this.end + max)))
       this.buf.copy(bigger, 0, 0, this.end)
       this.buf = bigger
     }
-    this.end += this.buf.write(s, this.end, encoding)
-    if (this.n + 2 > this.offsets.length) {
-      const bigger = new Uint32Array(this.offsets.length * 2)
-      bigger.set(this.offsets)
-      this.offsets = bigger
-    }
-    this.offsets[++this.n] = this.end
+    const raw = this.buf as unknown as RawWriters
+    this.end += this.encoding === 'utf8' ? raw.utf8Write(s, this.end) : raw.latin1Write(s, this.end)
   }
 
+  /** The bytes packed since the last reset (valid until the next use). */
   bytes(): Uint8Array {
+    if (this.pending.length > 0) {
+      this.write(this.pending)
+      this.pending = ''
+    }
     return this.buf.subarray(0, this.end)
-  }
-
-  offsetArray(): Uint32Array {
-    return this.offsets.subarray(0, this.n + 1)
   }
 }
 
-const texts = new Packer()
-const keys = new Packer()
+/** Canonical texts (UTF-8) and keys (binary strings, one char per byte). */
+const rowPacker = new Packer('utf8')
+const keyPacker = new Packer('latin1')
+
+/**
+ * Scratch arrays shared by every native table. JS is single-threaded and these
+ * calls never nest, so one set suffices; each grows to the largest batch seen.
+ */
+const scratch = {
+  rowLengths: new Uint32Array(1024),
+  keyLengths: new Uint32Array(1024),
+  weights: new Float64Array(1024),
+  changes: new Uint32Array(2048),
+  slots: new Uint32Array(1024),
+  slotWeights: new Float64Array(1024),
+}
+
+function bigger(n: number): number {
+  return Math.max(1024, 2 ** Math.ceil(Math.log2(n)))
+}
+
+function u32(name: 'rowLengths' | 'keyLengths' | 'changes' | 'slots', n: number): Uint32Array {
+  if (scratch[name].length < n) scratch[name] = new Uint32Array(bigger(n))
+  return scratch[name]
+}
+
+function f64(name: 'weights' | 'slotWeights', n: number): Float64Array {
+  if (scratch[name].length < n) scratch[name] = new Float64Array(bigger(n))
+  return scratch[name]
+}
 
 /** Reads through an index the table was not built with: a temporary TS table (slow, but right). */
 function undeclared<T>(all: ZSet<T>, index: Index<T, unknown>): TsStateTable<T> {
@@ -61,16 +126,24 @@ function undeclared<T>(all: ZSet<T>, index: Index<T, unknown>): TsStateTable<T> 
   return table
 }
 
+const textOf = (key: RowKey): string => (typeof key === 'number' ? String(key) : key)
+
 export class NativeStateTable<T> implements StateTable<T> {
+  readonly backend = 'native' as const
   private readonly native: NativeZSet
-  private readonly rows: (T | undefined)[] = []
-  private readonly rowKeys: (RowKey | undefined)[] = []
+  /** Row objects by slot (undefined in a free slot). */
+  private readonly rows: (T | undefined)[]
+  /** Row keys (the ZSet map keys: canonical text, or the number itself) by slot. */
+  private readonly rowKeys: (RowKey | undefined)[]
 
   constructor(
-    binding: Binding,
+    private readonly binding: Binding,
     readonly indexes: readonly Index<T, any>[],
+    from?: { native: NativeZSet; rows: (T | undefined)[]; rowKeys: (RowKey | undefined)[] },
   ) {
-    this.native = new binding.NativeZSet(indexes.length)
+    this.native = from?.native ?? new binding.NativeZSet(indexes.length)
+    this.rows = from?.rows ?? []
+    this.rowKeys = from?.rowKeys ?? []
   }
 
   get size(): number {
@@ -81,61 +154,153 @@ export class NativeStateTable<T> implements StateTable<T> {
     return this.native.hash()
   }
 
+  /** The hash recomputed from every row (to check the incremental one). */
+  recomputeHash(): string {
+    return this.native.recomputeHash()
+  }
+
   /** The position of `index` among the declared ones, or -1. */
   private indexNumber(index: Index<T, unknown>): number {
-    return this.indexes.findIndex((x) => x.id === index.id)
+    const { indexes } = this
+    for (let i = 0; i < indexes.length; i++) if (indexes[i]!.id === index.id) return i
+    return -1
   }
 
   apply(delta: ZSet<T>, sign: 1 | -1 = 1): void {
-    if (delta.isEmpty()) return
-    texts.reset()
-    keys.reset()
-    const values: T[] = []
-    const valueKeys: RowKey[] = []
-    const weights = new Float64Array(delta.size)
+    const n = delta.size
+    if (n === 0) return
+    const { indexes } = this
+    const m = indexes.length
+    const values = new Array<T>(n)
+    const valueKeys = new Array<RowKey>(n)
+    const rowLengths = u32('rowLengths', n)
+    const keyLengths = u32('keyLengths', n * m)
+    const weights = f64('weights', n)
+    const texts = rowPacker.reset()
+    const keys = keyPacker.reset()
     let i = 0
     for (const e of delta.entries.values()) {
-      texts.push(keyText(e.key), 'utf8')
-      for (const index of this.indexes) keys.push(index.encodeKey(index.key(e.value)), 'latin1')
-      values.push(e.value)
-      valueKeys.push(e.key)
-      weights[i++] = e.weight * sign
+      const text = textOf(e.key)
+      texts.add(text)
+      rowLengths[i] = text.length
+      weights[i] = e.weight * sign
+      values[i] = e.value
+      valueKeys[i] = e.key
+      for (let j = 0; j < m; j++) {
+        const index = indexes[j]!
+        const k = index.encodeKey(index.key(e.value))
+        keys.add(k)
+        keyLengths[i * m + j] = k.length
+      }
+      i++
     }
-    const change = this.native.addBatch(texts.bytes(), texts.offsetArray(), weights, keys.bytes(), keys.offsetArray())
-    const { origins, slots, oldWeights, newWeights } = change
-    for (let k = 0; k < slots.length; k++) {
-      const slot = slots[k]!
-      if (oldWeights[k] === 0) {
-        this.rows[slot] = values[origins[k]!]
-        this.rowKeys[slot] = valueKeys[origins[k]!]
-      } else if (newWeights[k] === 0) {
-        this.rows[slot] = undefined
-        this.rowKeys[slot] = undefined
+    const rowBytes = texts.bytes()
+    const keyBytes = keys.bytes()
+    const out = u32('changes', 2 * n)
+    const pairs = this.native.apply(rowBytes, rowLengths.subarray(0, n), weights.subarray(0, n), keyBytes, keyLengths.subarray(0, n * m), out)
+    const { rows, rowKeys } = this
+    for (let k = 0; k < pairs; k++) {
+      const slot = out[2 * k]!
+      const origin = out[2 * k + 1]!
+      if (origin === REMOVED) {
+        rows[slot] = undefined
+        rowKeys[slot] = undefined
+      } else {
+        rows[slot] = values[origin]
+        rowKeys[slot] = valueKeys[origin]
       }
     }
   }
 
-  private toZSetOf({ slots, weights }: SlotWeights): ZSet<T> {
-    const out = new ZSet<T>()
-    for (let k = 0; k < slots.length; k++) out.addWeight(this.rowKeys[slots[k]!]!, this.rows[slots[k]!]!, weights[k]!)
-    return out
+  copy(): NativeStateTable<T> {
+    return new NativeStateTable(this.binding, this.indexes, { native: this.native.copy(), rows: this.rows.slice(), rowKeys: this.rowKeys.slice() })
+  }
+
+  applyTable(other: StateTable<T>, sign: 1 | -1 = 1): void {
+    if (!(other instanceof NativeStateTable) || !sameIndexes(this.indexes, other.indexes)) {
+      this.apply(other.toZSet(), sign)
+      return
+    }
+    const out = u32('changes', 2 * other.size)
+    const pairs = this.native.mergeFrom(other.native, sign, out)
+    // (When other is this table, nothing appears: every origin is already in place.)
+    const { rows, rowKeys } = this
+    const fromRows = other.rows
+    const fromKeys = other.rowKeys
+    for (let k = 0; k < pairs; k++) {
+      const slot = out[2 * k]!
+      const origin = out[2 * k + 1]!
+      if (origin === REMOVED) {
+        rows[slot] = undefined
+        rowKeys[slot] = undefined
+      } else {
+        rows[slot] = fromRows[origin]
+        rowKeys[slot] = fromKeys[origin]
+      }
+    }
+  }
+
+  /** Slots (and weights) of the rows under `encodedKeys`, in the shared scratch arrays. */
+  private lookupSlots(i: number, encodedKeys: readonly string[], sorted: boolean, counts: Uint32Array): number {
+    const n = encodedKeys.length
+    const keyLengths = u32('keyLengths', n)
+    const packer = keyPacker.reset()
+    for (let k = 0; k < n; k++) {
+      keyLengths[k] = encodedKeys[k]!.length
+      packer.add(encodedKeys[k]!)
+    }
+    const keyBytes = packer.bytes()
+    const lengths = keyLengths.subarray(0, n)
+    let total = this.native.lookup(i, keyBytes, lengths, sorted, scratch.slots, scratch.slotWeights, counts)
+    if (total > scratch.slots.length || total > scratch.slotWeights.length) {
+      u32('slots', total)
+      f64('slotWeights', total)
+      total = this.native.lookup(i, keyBytes, lengths, sorted, scratch.slots, scratch.slotWeights, counts)
+    }
+    return total
   }
 
   lookupKeys(index: Index<T, unknown>, encodedKeys: readonly string[]): ZSet<T> {
-    if (this.indexNumber(index) < 0) return undeclared(this.toZSet(), index).lookupKeys(index, encodedKeys)
-    keys.reset()
-    for (const k of encodedKeys) keys.push(k, 'latin1')
-    return this.toZSetOf(this.native.lookupByKeys(this.indexNumber(index), keys.bytes(), keys.offsetArray()))
+    const i = this.indexNumber(index)
+    if (i < 0) return undeclared(this.toZSet(), index).lookupKeys(index, encodedKeys)
+    const out = new ZSet<T>()
+    if (encodedKeys.length === 0) return out
+    const total = this.lookupSlots(i, encodedKeys, false, NO_COUNTS)
+    const { slots, slotWeights } = scratch
+    const { rows, rowKeys } = this
+    const entries = out.entries
+    // Rows are distinct (a repeated key finds the same rows, set again to the same entry).
+    for (let k = 0; k < total; k++) {
+      const slot = slots[k]!
+      const key = rowKeys[slot]!
+      entries.set(key, { key, value: rows[slot]!, weight: slotWeights[k]! })
+    }
+    return out
+  }
+
+  /** The table's weight of each of `texts` (canonical texts), in `scratch.slotWeights`. */
+  private weightsOf(texts: string[]): Float64Array {
+    const n = texts.length
+    const rowLengths = u32('rowLengths', n)
+    const packer = rowPacker.reset()
+    for (let k = 0; k < n; k++) {
+      rowLengths[k] = texts[k]!.length
+      packer.add(texts[k]!)
+    }
+    const weights = f64('slotWeights', n)
+    this.native.weightsOf(packer.bytes(), rowLengths.subarray(0, n), weights)
+    return weights
   }
 
   lookupRows(rows: ZSet<T>): ZSet<T> {
-    texts.reset()
-    for (const key of rows.entries.keys()) texts.push(keyText(key), 'utf8')
-    const found = this.native.findRows(texts.bytes(), texts.offsetArray())
     const out = new ZSet<T>()
-    for (let k = 0; k < found.slots.length; k++) {
-      const slot = found.slots[k]!
-      if (found.weights[k] !== 0) out.addWeight(this.rowKeys[slot]!, this.rows[slot]!, found.weights[k]!)
+    if (rows.isEmpty()) return out
+    const wanted = [...rows.entries.values()]
+    const weights = this.weightsOf(wanted.map((e) => textOf(e.key)))
+    const entries = out.entries
+    for (let k = 0; k < wanted.length; k++) {
+      const w = weights[k]!
+      if (w !== 0) entries.set(wanted[k]!.key, { key: wanted[k]!.key, value: wanted[k]!.value, weight: w })
     }
     return out
   }
@@ -146,52 +311,105 @@ export class NativeStateTable<T> implements StateTable<T> {
       yield* undeclared(this.toZSet(), index).scan(index)
       return
     }
-    // Read a few rows first (firstN usually stops early), then more: no cursor crosses the boundary.
+    // Chunks that grow (firstN usually stops early), each resuming after the last
+    // row of the one before; a chunk is read out before it is yielded, so the
+    // table may change while the caller iterates.
     let limit = 64
-    let seen = 0
+    let slots = new Uint32Array(limit)
+    let weights = new Float64Array(limit)
+    let keyLengths = new Uint32Array(limit)
+    let bytes = Buffer.allocUnsafe(limit * 64)
+    let after: Uint8Array = NONE
     for (;;) {
-      const { slots, weights } = this.native.scanOrdered(i, limit)
-      for (let k = seen; k < slots.length; k++) {
-        const value = this.rows[slots[k]!]!
-        yield { keyEnc: index.encodeKey(index.key(value)), tie: hashText(keyText(this.rowKeys[slots[k]!]!)), value, weight: weights[k]! }
+      const r = this.native.scan(i, after, NONE, limit, slots, weights, keyLengths, bytes)
+      const n = r < 0 ? -r - 1 : r
+      if (r < 0 && n === 0) {
+        bytes = Buffer.allocUnsafe(bytes.length * 4)
+        continue
       }
-      if (slots.length < limit) return
-      seen = slots.length
-      limit *= 4
+      let used = 0
+      for (let k = 0; k < n; k++) used += keyLengths[k]! + 32
+      const text = bytes.toString('latin1', 0, used)
+      const chunk: ScanRow<T>[] = new Array(n)
+      let p = 0
+      for (let k = 0; k < n; k++) {
+        const end = p + keyLengths[k]!
+        chunk[k] = { keyEnc: text.slice(p, end), tie: text.slice(end, end + 32), value: this.rows[slots[k]!]!, weight: weights[k]! }
+        p = end + 32
+      }
+      if (n > 0) {
+        const last = chunk[n - 1]!
+        after = Buffer.concat([Buffer.from(last.keyEnc, 'latin1'), Buffer.from(last.tie, 'hex')])
+      }
+      yield* chunk
+      if (r >= 0 && n < limit) return
+      if (limit < 16384) {
+        limit *= 4
+        slots = new Uint32Array(limit)
+        weights = new Float64Array(limit)
+        keyLengths = new Uint32Array(limit)
+        if (bytes.length < limit * 48) bytes = Buffer.allocUnsafe(limit * 64)
+      }
     }
+  }
+
+  /** Every row's slot and weight, in `scratch.slots`/`scratch.slotWeights`. */
+  private allSlots(): number {
+    const n = this.native.size
+    return this.native.entries(u32('slots', n), f64('slotWeights', n))
   }
 
   toZSet(): ZSet<T> {
-    return this.toZSetOf(this.native.entries())
+    const out = new ZSet<T>()
+    const n = this.allSlots()
+    const { slots, slotWeights } = scratch
+    const { rows, rowKeys } = this
+    const entries = out.entries
+    for (let k = 0; k < n; k++) {
+      const slot = slots[k]!
+      const key = rowKeys[slot]!
+      entries.set(key, { key, value: rows[slot]!, weight: slotWeights[k]! })
+    }
+    return out
   }
 
-  *iter(match?: Iterable<T>): Iterable<[T, number]> {
+  // iter and iterByIndex with keys read everything at once, so they return arrays
+  // (cheaper to iterate than a generator); only full ordered scans stay lazy.
+  iter(match?: Iterable<T>): Iterable<[T, number]> {
     if (match === undefined) {
-      for (const [value, weight] of this.toZSet().iter()) yield [value, weight]
-      return
+      const n = this.allSlots()
+      const pairs: [T, number][] = new Array(n)
+      for (let k = 0; k < n; k++) pairs[k] = [this.rows[scratch.slots[k]!]!, scratch.slotWeights[k]!]
+      return pairs
     }
     const wanted = new ZSet<T>()
     for (const v of match) wanted.addWeight(rowKey(v), v, 1)
-    yield* this.lookupRows(wanted).iter()
+    return [...this.lookupRows(wanted).iter()]
   }
 
-  *iterByIndex<K>(index: Index<T, K>, matchKeys?: Iterable<K>): Iterable<[K, T, number]> {
+  iterByIndex<K>(index: Index<T, K>, matchKeys?: Iterable<K>): Iterable<[K, T, number]> {
     const i = this.indexNumber(index as Index<T, unknown>)
-    if (i < 0) {
-      yield* this.toZSet().iterByIndex(index, matchKeys)
-      return
-    }
-    if (matchKeys === undefined) {
-      for (const row of this.scan(index as Index<T, unknown>)) yield [index.key(row.value), row.value, row.weight]
-      return
-    }
-    const encoded = [...new Set([...matchKeys].map((k) => index.encodeKey(k)))].sort()
-    keys.reset()
-    for (const k of encoded) keys.push(k, 'latin1')
-    const { slots, weights } = this.native.lookupByKeys(i, keys.bytes(), keys.offsetArray())
-    for (let k = 0; k < slots.length; k++) {
+    if (i < 0) return this.toZSet().iterByIndex(index, matchKeys)
+    if (matchKeys === undefined) return this.scanByIndex(index)
+    let encoded: string[] = []
+    for (const k of matchKeys) encoded.push(index.encodeKey(k))
+    if (encoded.length === 0) return []
+    if (encoded.length > 1) encoded = [...new Set(encoded)].sort()
+    const total = this.lookupSlots(i, encoded, true, NO_COUNTS)
+    const found: [K, T, number][] = new Array(total)
+    const { slots, slotWeights } = scratch
+    for (let k = 0; k < total; k++) {
       const value = this.rows[slots[k]!]!
-      yield [index.key(value), value, weights[k]!]
+      found[k] = [index.key(value), value, slotWeights[k]!]
     }
+    return found
   }
+
+  private *scanByIndex<K>(index: Index<T, K>): Iterable<[K, T, number]> {
+    for (const row of this.scan(index as Index<T, unknown>)) yield [index.key(row.value), row.value, row.weight]
+  }
+}
+
+function sameIndexes(a: readonly Index<any, any>[], b: readonly Index<any, any>[]): boolean {
+  return a.length === b.length && a.every((x, i) => x.id === b[i]!.id)
 }

@@ -19,5 +19,7 @@ export * from './map.js'
 export * from './mapMany.js'
 export * from './neg.js'
 export * from './outerJoin.js'
+// perGroup was missing from the public surface (API.md lists it).
+export * from './perGroup.js'
 export * from './reduce.js'
 export * from './transitiveClosure.js'

@@ -18,6 +18,8 @@ registerOperator('makeScalar', {
     if (z.isEmpty()) return v.params.zero!()
     const [only] = z.entries.values()
     if (z.size === 1 && only!.weight === 1) return only!.value
-    throw new UsageError(`makeScalar (${v.path}): needs a ZSet of one row with weight 1, got ${z.size} rows`)
+    // Say what was wrong: too many rows, or one row with another weight ("got 1 rows" said neither).
+    const got = z.size === 1 ? `one row with weight ${only!.weight}` : `${z.size} rows`
+    throw new UsageError(`makeScalar (${v.path}): needs a ZSet of one row with weight 1, got ${got}`)
   },
 })

@@ -15,7 +15,12 @@ registerOperator('mapMany', {
     const f = v.params.f!
     const out = new ZSet<unknown>()
     for (const e of (a as ZSet<unknown>).entries.values()) {
-      for (const u of f(e.value) as Iterable<unknown>) addMapped(out, u, e.weight, v.path)
+      const many = f(e.value) as Iterable<unknown>
+      // Name the operator: JS's own "... is not iterable" does not say where.
+      if (many == null || typeof (many as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function') {
+        throw new TypeError(`the function of ${v.path} must return an iterable of rows (an array, a Set, a generator...), got ${many === null ? 'null' : typeof many}`)
+      }
+      for (const u of many) addMapped(out, u, e.weight, v.path)
     }
     return out
   },

@@ -84,7 +84,9 @@ export function actions<In extends readonly unknown[], Out extends readonly unkn
   options: IterationOptions = {},
 ): Actions<In, Out> {
   const n = graph.def.inputs.length
-  const run = (i: number, changes: Iterable<readonly [unknown, number]>, opts: IterationOptions) => {
+  // async so that a bad row rejects the returned promise like every other
+  // failure, instead of throwing synchronously out of insert/remove/replace.
+  const run = async (i: number, changes: Iterable<readonly [unknown, number]>, opts: IterationOptions) => {
     let z: ZSet<unknown>
     try {
       z = ZSet.from(changes)

@@ -59,14 +59,29 @@ export class ZSetView<T> {
     return out
   }
 
-  /** Rows in index order with state and delta weights combined; rows whose weight cancels are skipped. */
+  /**
+   * Rows in index order with state and delta weights combined; rows whose
+   * weight cancels are skipped. Rows with equal keys come by identity hash
+   * (`tie`), from the store and from the delta alike: the merge relies on it,
+   * so a store whose scan breaks that order is reported here, rather than
+   * silently interleaving wrongly (which made firstN pick the wrong rows when
+   * the native state table ordered ties by canonical bytes).
+   */
   async *scan(index: Index<T, unknown>): AsyncIterable<ScanRow<T>> {
     const delta = sortedDelta(this.delta, index)
     let i = 0
     const cmp = (a: ScanRow<T>, b: ScanRow<T>): number =>
       a.keyEnc < b.keyEnc ? -1 : a.keyEnc > b.keyEnc ? 1 : a.tie < b.tie ? -1 : a.tie > b.tie ? 1 : 0
     if (this.state) {
+      let previous: ScanRow<T> | undefined
       for await (const row of this.state.scan(index)) {
+        if (previous !== undefined && cmp(previous, row) >= 0) {
+          throw new Error(
+            `internal: a state scan by index "${index.name}" is out of order ` +
+              `(rows must come by key, then by identity hash): the store is broken`,
+          )
+        }
+        previous = row
         while (i < delta.length && cmp(delta[i]!, row) < 0) yield delta[i++]!
         if (i < delta.length && cmp(delta[i]!, row) === 0) {
           const w = row.weight + delta[i++]!.weight

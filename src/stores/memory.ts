@@ -7,6 +7,7 @@ import type { GraphDef, Vertex } from '../graph/graph.js'
 import type { Graph } from '../graph/compile.js'
 import type { Time } from '../runtime/time.js'
 import type { StateReader } from '../runtime/view.js'
+import { backend, loadNative } from '../native/binding.js'
 import { createStateTable, type StateTable } from '../zset/state.js'
 import type { ZSet } from '../zset/zset.js'
 import { type CacheReader, Mutex, type Store, type Transaction, stateIndexes } from './store.js'
@@ -16,8 +17,12 @@ class MemoryStore implements Store {
   private readonly states = new Map<Vertex, StateTable<unknown>>()
   private readonly mutex = new Mutex()
 
-  constructor(readonly graph: GraphDef) {
-    for (const d of graph.delays) this.states.set(d, createStateTable(stateIndexes(d)))
+  constructor(
+    readonly graph: GraphDef,
+    /** The state tables' backend. */
+    readonly backend: 'native' | 'ts',
+  ) {
+    for (const d of graph.delays) this.states.set(d, createStateTable(stateIndexes(d), backend))
   }
 
   state(delay: Vertex): StateTable<unknown> {
@@ -38,7 +43,7 @@ class MemoryStore implements Store {
         },
         replace: async (delay, value) => {
           const old = this.state(delay)
-          const fresh = createStateTable<unknown>(stateIndexes(delay))
+          const fresh = createStateTable<unknown>(stateIndexes(delay), this.backend)
           fresh.apply(value as ZSet<unknown>)
           this.states.set(delay, fresh)
           undo.push(() => this.states.set(delay, old))
@@ -75,7 +80,19 @@ function reader<T>(state: StateTable<T>): StateReader<T> {
   }
 }
 
+export interface MemoryStoreOptions {
+  /**
+   * Where the state tables live: `'native'` (the Rust core, loaded on demand;
+   * an error if the addon cannot be loaded) or `'ts'`. Defaults to the backend
+   * in use (`st.backend`, which `STEPPING_BACKEND` sets).
+   */
+  backend?: 'native' | 'ts'
+}
+
 /** The embedded default: state in memory, for tests and single-process services. */
-export function memoryStore(graph: Graph<any, any>): Store {
-  return new MemoryStore(graph.def)
+export function memoryStore(graph: Graph<any, any>, options: MemoryStoreOptions = {}): Store {
+  const which = options.backend ?? backend
+  if (which !== 'native' && which !== 'ts') throw new TypeError(`memoryStore: backend must be "native" or "ts", got ${String(which)}`)
+  if (which === 'native' && !loadNative()) throw new Error('memoryStore: the native backend is not available (the addon did not load)')
+  return new MemoryStore(graph.def, which)
 }

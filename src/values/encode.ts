@@ -135,12 +135,25 @@ function encodeObject(o: object, depth: number): string {
 /** The canonical text of a value; throws InvalidValueError naming the path of the first bad part. */
 export function canonical(v: unknown): string {
   try {
-    return encodeAny(v, 0)
+    return flat(encodeAny(v, 0))
   } catch (e) {
     if (e instanceof Invalid) throw locate(v)
     throw e
   }
 }
+
+/**
+ * The text built above is a deep tree of V8 cons strings (one per `+=`).
+ * Reading one char flattens it in place: later hashing (as a Map key),
+ * writing (SQL stores, the native backend) and concatenation (`pairText`)
+ * then read one flat string, and the tree's many small objects die young
+ * instead of being kept alive (and copied by every GC) with the key.
+ */
+function flat(s: string): string {
+  flattened ^= s.charCodeAt(0) // (stored, so that no optimiser drops the read)
+  return s
+}
+let flattened = 0
 
 /** Row identity for in-memory maps: numbers are their own key, everything else its canonical text. */
 export function rowKey(v: unknown): string | number {

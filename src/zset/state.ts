@@ -9,11 +9,17 @@ import type { Index } from './indexes.js'
 import { entryId, sortTies, ZSet } from './zset.js'
 
 export interface StateTable<T> {
+  /** Which backend holds the table. */
+  readonly backend: 'native' | 'ts'
   readonly size: number
   /** table += sign × delta */
   apply(delta: ZSet<T>, sign?: 1 | -1): void
   /** Rows whose key in `index` is one of `encodedKeys`. */
   lookupKeys(index: Index<T, unknown>, encodedKeys: readonly string[]): ZSet<T>
+  /** An independent copy (same rows, weights and indexes). */
+  copy(): StateTable<T>
+  /** table += sign × other (other has the same indexes; a native pair adds natively). */
+  applyTable(other: StateTable<T>, sign?: 1 | -1): void
   /** The table's weights of the given rows. */
   lookupRows(rows: ZSet<T>): ZSet<T>
   /** Rows in index order (ties by identity hash). */
@@ -27,10 +33,14 @@ export interface StateTable<T> {
 
 /** The pure-TS state table: an indexed ZSet updated in place. */
 export class TsStateTable<T> implements StateTable<T> {
+  readonly backend = 'ts' as const
   private readonly z: ZSet<T>
 
-  constructor(readonly indexes: readonly Index<T, any>[]) {
-    this.z = new ZSet<T>(indexes)
+  constructor(
+    readonly indexes: readonly Index<T, any>[],
+    from?: ZSet<T>,
+  ) {
+    this.z = from ?? new ZSet<T>(indexes)
   }
 
   get size(): number {
@@ -45,13 +55,23 @@ export class TsStateTable<T> implements StateTable<T> {
     this.z.addInPlace(delta, sign)
   }
 
+  copy(): TsStateTable<T> {
+    return new TsStateTable(this.indexes, this.z.copy(this.indexes))
+  }
+
+  applyTable(other: StateTable<T>, sign: 1 | -1 = 1): void {
+    this.z.addInPlace(other instanceof TsStateTable ? other.z : other.toZSet(), sign)
+  }
+
   lookupKeys(index: Index<T, unknown>, encodedKeys: readonly string[]): ZSet<T> {
     const out = new ZSet<T>()
     const state = this.z.indexState(index)
     if (state) {
+      // Buckets hold distinct rows, and a repeated key sets the same entries again.
+      const entries = out.entries
       for (const k of encodedKeys) {
         const bucket = state.buckets.get(k)
-        if (bucket) for (const e of bucket.rows.values()) out.addWeight(e.key, e.value, e.weight)
+        if (bucket) for (const e of bucket.rows.values()) entries.set(e.key, { key: e.key, value: e.value, weight: e.weight })
       }
       return out
     }
@@ -94,13 +114,17 @@ export class TsStateTable<T> implements StateTable<T> {
   }
 }
 
-import { backend, binding } from '../native/binding.js'
+import { backend, loadNative } from '../native/binding.js'
 import { NativeStateTable } from '../native/state.js'
 
-/** A new, empty state table in the backend in use (or the one asked for). */
+/**
+ * A new, empty state table in the backend in use (or the one asked for: the
+ * addon is loaded on demand when STEPPING_BACKEND=ts chose the other).
+ */
 export function createStateTable<T>(indexes: readonly Index<T, any>[], which: 'native' | 'ts' = backend): StateTable<T> {
   if (which === 'native') {
-    if (!binding) throw new Error('the native backend is not available')
+    const binding = loadNative()
+    if (!binding) throw new Error('the native backend is not available (the addon did not load)')
     return new NativeStateTable(binding, indexes)
   }
   return new TsStateTable(indexes)

@@ -93,7 +93,10 @@ export function entryId(e: Entry<unknown>): string {
  */
 export function sortTies<T>(entries: Iterable<Entry<T>>): Entry<T>[] {
   const list = [...entries]
-  if (list.length > 1) list.sort((a, b) => (entryId(a) < entryId(b) ? -1 : 1))
+  if (list.length > 1) {
+    for (const e of list) entryId(e)
+    list.sort((a, b) => (a.id! < b.id! ? -1 : 1))
+  }
   return list
 }
 

@@ -71,6 +71,67 @@ impl<'a> Segments<'a> {
     }
 }
 
+/// How item lengths are counted in [`offsets_from_lengths`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LengthUnit {
+    /// Bytes.
+    Bytes,
+    /// UTF-16 code units of UTF-8 text (JS `string.length`): JS can then join
+    /// many strings and write them with one call, without measuring each one's
+    /// UTF-8 length. ASCII text (the usual case) is detected by its total length.
+    Utf16,
+}
+
+/// Fills `offsets` (n + 1 entries) for items stored back to back in `bytes`
+/// whose lengths are given in `unit`s; fails unless the items cover `bytes` exactly.
+pub fn offsets_from_lengths(
+    bytes: &[u8],
+    lengths: &[u32],
+    unit: LengthUnit,
+    offsets: &mut Vec<u32>,
+) -> Result<(), BatchError> {
+    offsets.clear();
+    offsets.reserve(lengths.len() + 1);
+    offsets.push(0);
+    let total: u64 = lengths.iter().map(|&len| u64::from(len)).sum();
+    if unit == LengthUnit::Bytes || total == bytes.len() as u64 {
+        if total != bytes.len() as u64 || bytes.len() > u32::MAX as usize {
+            return Err(BatchError::InvalidOffsets);
+        }
+        let mut end = 0u32;
+        for &len in lengths {
+            end += len;
+            offsets.push(end);
+        }
+        return Ok(());
+    }
+    // Some item is not ASCII: walk the UTF-8, counting UTF-16 units per character.
+    let mut at = 0usize;
+    for &len in lengths {
+        let mut units = 0u32;
+        while units < len {
+            let (width, count) = match bytes.get(at) {
+                Some(0x00..=0x7f) => (1, 1),
+                Some(0xc0..=0xdf) => (2, 1),
+                Some(0xe0..=0xef) => (3, 1),
+                Some(0xf0..=0xf7) => (4, 2),
+                _ => return Err(BatchError::InvalidOffsets),
+            };
+            at += width;
+            units += count;
+        }
+        if units != len || at > bytes.len() {
+            return Err(BatchError::InvalidOffsets);
+        }
+        offsets.push(u32::try_from(at).map_err(|_| BatchError::InvalidOffsets)?);
+    }
+    if at == bytes.len() {
+        Ok(())
+    } else {
+        Err(BatchError::InvalidOffsets)
+    }
+}
+
 /// Rows with weights: a Z-set delta as it arrives from JS (not yet consolidated).
 #[derive(Clone, Copy, Debug)]
 pub struct RowBatch<'a> {
@@ -164,6 +225,36 @@ mod tests {
         assert_eq!(RowBatch::new(segments, &[1]).unwrap_err(), BatchError::LengthMismatch { expected: 2, found: 1 });
         let batch = RowBatch::new(segments, &[1, -1]).unwrap();
         assert_eq!(batch.iter().collect::<Vec<_>>(), [(&b"a"[..], 1), (&b"b"[..], -1)]);
+    }
+
+    #[test]
+    fn offsets_from_byte_lengths() {
+        let mut offsets = Vec::new();
+        offsets_from_lengths(b"abcde", &[2, 0, 3], LengthUnit::Bytes, &mut offsets).unwrap();
+        assert_eq!(offsets, [0, 2, 2, 5]);
+        assert!(offsets_from_lengths(b"abcde", &[2, 2], LengthUnit::Bytes, &mut offsets).is_err());
+        offsets_from_lengths(b"", &[], LengthUnit::Bytes, &mut offsets).unwrap();
+        assert_eq!(offsets, [0]);
+    }
+
+    #[test]
+    fn offsets_from_utf16_lengths() {
+        let items = ["\"a\"", "\"é\"", "\"€😀\"", "", "x"];
+        let joined: String = items.concat();
+        let lengths: Vec<u32> = items.iter().map(|s| s.encode_utf16().count() as u32).collect();
+        let mut offsets = Vec::new();
+        offsets_from_lengths(joined.as_bytes(), &lengths, LengthUnit::Utf16, &mut offsets).unwrap();
+        let segments = Segments::new(joined.as_bytes(), &offsets).unwrap();
+        assert_eq!(segments.iter().collect::<Vec<_>>(), items.map(str::as_bytes));
+        // ASCII only: the total length alone decides.
+        offsets_from_lengths(b"abc", &[1, 2], LengthUnit::Utf16, &mut offsets).unwrap();
+        assert_eq!(offsets, [0, 1, 3]);
+        // Lengths that split a character or do not cover the bytes.
+        assert!(offsets_from_lengths("😀".as_bytes(), &[1, 1], LengthUnit::Utf16, &mut offsets).is_err());
+        // (Wrong lengths that happen to add up to the byte count pass as ASCII:
+        // correct ones add up to it only when every character is ASCII.)
+        assert!(offsets_from_lengths("éa".as_bytes(), &[1], LengthUnit::Utf16, &mut offsets).is_err());
+        assert!(offsets_from_lengths(&[0xff, 0x41, 0x41], &[1, 1], LengthUnit::Utf16, &mut offsets).is_err());
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! `Result` per row on the hot path); that crate serves as a test oracle.
 
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::ops::{Add, AddAssign, Neg, Sub, SubAssign};
 
 use crate::weight::Weight;
@@ -127,37 +127,13 @@ impl fmt::Debug for Identity {
     }
 }
 
-/// Identities are already uniform, so hash maps use 64 of their bits directly
-/// instead of hashing them again (see [`IdentityHasher`]).
+/// Identities are already uniform: 64 of their bits are as good as all of them.
+/// (Z-sets and indexes key their own [`crate::probe::ProbeMap`]s by identity bits directly.)
 impl Hash for Identity {
     fn hash<H: Hasher>(&self, state: &mut H) {
         state.write_u64(self.0 as u64);
     }
 }
-
-/// A `Hasher` for maps keyed by [`Identity`]: passes the identity's bits through.
-#[derive(Default)]
-pub struct IdentityHasher(u64);
-
-impl Hasher for IdentityHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write_u64(&mut self, bits: u64) {
-        self.0 = bits;
-    }
-
-    /// Only reached if something other than an `Identity` is hashed; folds the
-    /// bytes in (FNV-1a) so such use stays correct, if not fast.
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-}
-
-pub type BuildIdentityHasher = BuildHasherDefault<IdentityHasher>;
 
 /// `Σ weight × identity mod 2^128` over a Z-set's rows.
 #[derive(Clone, Copy, PartialEq, Eq, Default)]

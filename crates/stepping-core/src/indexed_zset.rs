@@ -4,12 +4,11 @@
 //! non-zero weight, remove when it returns to zero).
 
 use std::fmt;
-use std::sync::Arc;
 
 use crate::batch::{BatchError, RowBatch, Segments};
-use crate::index::OrderedIndex;
+use crate::index::{Members, OrderedIndex, ScanStart};
 use crate::weight::{Weight, WeightOutOfRange};
-use crate::zset::{Change, ZSet};
+use crate::zset::{Change, Slot, ZSet};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UpdateError {
@@ -52,11 +51,13 @@ impl From<WeightOutOfRange> for UpdateError {
 pub struct IndexedZSet {
     rows: ZSet,
     indexes: Vec<OrderedIndex>,
+    /// The changes of the latest update (kept to reuse the allocation).
+    changes: Vec<Change>,
 }
 
 impl IndexedZSet {
     pub fn new(index_count: usize) -> Self {
-        IndexedZSet { rows: ZSet::new(), indexes: vec![OrderedIndex::new(); index_count] }
+        IndexedZSet { rows: ZSet::new(), indexes: vec![OrderedIndex::new(); index_count], changes: Vec::new() }
     }
 
     pub fn rows(&self) -> &ZSet {
@@ -67,32 +68,39 @@ impl IndexedZSet {
         &self.indexes
     }
 
+    /// Bytes allocated for the rows and the indexes (an estimate).
+    pub fn allocated_bytes(&self) -> usize {
+        self.rows.allocated_bytes() + self.indexes.iter().map(OrderedIndex::allocated_bytes).sum::<usize>()
+    }
+
     /// Adds a batch. `keys` holds every row's key for every index, row by row:
-    /// the key of row `i` in index `j` is item `i * index_count + j`.
-    pub fn add_batch(&mut self, batch: &RowBatch<'_>, keys: &Segments<'_>) -> Result<Vec<Change>, UpdateError> {
+    /// the key of row `i` in index `j` is item `i * index_count + j`. Returns
+    /// one change per row whose weight moved (see [`ZSet::apply`]).
+    pub fn add_batch(&mut self, batch: &RowBatch<'_>, keys: &Segments<'_>) -> Result<&[Change], UpdateError> {
         let index_count = self.indexes.len();
         let expected = batch.len() * index_count;
         if keys.len() != expected {
             return Err(BatchError::LengthMismatch { expected, found: keys.len() }.into());
         }
-        let changes = self.rows.add_batch(batch)?;
-        self.update_indexes(&changes, |change, index| {
-            Arc::from(keys.get(change.origin as usize * index_count + index))
+        self.rows.add_batch(batch, &mut self.changes)?;
+        update_indexes(&mut self.indexes, &self.changes, |change, index| {
+            keys.get(change.origin as usize * index_count + index)
         });
-        Ok(changes)
+        Ok(&self.changes)
     }
 
-    /// Adds another collection with the same indexes; a change's origin is the
-    /// row's slot in `other`, and its keys are taken from `other`.
-    pub fn add_from(&mut self, other: &IndexedZSet) -> Result<Vec<Change>, UpdateError> {
+    /// Adds `factor ×` another collection with as many indexes (built with the
+    /// same key functions); a change's origin is the row's slot in `other`, and
+    /// its keys are taken from `other`.
+    pub fn add_from(&mut self, other: &IndexedZSet, factor: Weight) -> Result<&[Change], UpdateError> {
         if other.indexes.len() != self.indexes.len() {
             return Err(UpdateError::IndexCountMismatch { expected: self.indexes.len(), found: other.indexes.len() });
         }
-        let changes = self.rows.add_zset(&other.rows)?;
-        self.update_indexes(&changes, |change, index| {
-            Arc::clone(other.indexes[index].key_of(change.origin).expect("every row of a collection is indexed"))
+        self.rows.add_zset(&other.rows, factor, &mut self.changes)?;
+        update_indexes(&mut self.indexes, &self.changes, |change, index| {
+            other.indexes[index].key_of(change.origin).expect("every row of a collection is indexed")
         });
-        Ok(changes)
+        Ok(&self.changes)
     }
 
     pub fn negate(&mut self) {
@@ -115,19 +123,33 @@ impl IndexedZSet {
         self.indexes.iter_mut().for_each(OrderedIndex::clear);
     }
 
-    fn update_indexes(&mut self, changes: &[Change], key_of: impl Fn(&Change, usize) -> Arc<[u8]>) {
-        for change in changes {
-            if change.is_removal() {
-                for index in &mut self.indexes {
-                    index.remove(change.slot);
-                }
-            } else if change.is_insertion() {
-                let row = self.rows.row(change.slot).expect("an inserted row is live");
-                for (position, index) in self.indexes.iter_mut().enumerate() {
-                    index.insert(change.slot, key_of(change, position), Arc::clone(row.canonical));
-                }
-            }
+    /// Rows whose key in index `index` is `key`, in no particular order.
+    pub fn lookup(&self, index: usize, key: &[u8]) -> Members<'_> {
+        self.indexes[index].lookup(key)
+    }
+
+    /// Rows whose key in index `index` is `key`, in identity order.
+    pub fn lookup_sorted(&mut self, index: usize, key: &[u8]) -> Members<'_> {
+        self.indexes[index].lookup_sorted(key, self.rows.identities())
+    }
+
+    /// Rows in the order of index `index` (see [`OrderedIndex::scan`]).
+    pub fn scan(&mut self, index: usize, start: ScanStart<'_>, prefix: &[u8], visit: impl FnMut(&[u8], Slot) -> bool) {
+        self.indexes[index].scan(self.rows.identities(), start, prefix, visit);
+    }
+}
+
+fn update_indexes<'k>(indexes: &mut [OrderedIndex], changes: &[Change], key_of: impl Fn(&Change, usize) -> &'k [u8]) {
+    for change in changes.iter().filter(|change| change.is_removal()) {
+        for index in indexes.iter_mut() {
+            index.remove(change.slot);
         }
+    }
+    let mut rows = Vec::new();
+    for (position, index) in indexes.iter_mut().enumerate() {
+        rows.clear();
+        rows.extend(changes.iter().filter(|change| change.is_insertion()).map(|change| (change.slot, key_of(change, position))));
+        index.insert_batch(&rows);
     }
 }
 
@@ -135,46 +157,63 @@ impl IndexedZSet {
 mod tests {
     use super::*;
     use crate::batch::SegmentsBuilder;
+    use crate::hash::Identity;
     use crate::key::{Direction, KeyLayout};
     use crate::value::Value;
-    use crate::zset::Slot;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    fn text(n: f64) -> String {
+        Value::number(n).unwrap().to_canonical()
+    }
+
+    fn key(n: f64) -> Vec<u8> {
+        KeyLayout::Single(Direction::Ascending).encode_to_vec(&Value::number(n).unwrap()).unwrap()
+    }
 
     /// Rows are JSON numbers; index 0 is by the number, index 1 by its negation.
     fn add(collection: &mut IndexedZSet, rows: &[(f64, Weight)]) -> Result<Vec<Change>, UpdateError> {
         let mut canonical = SegmentsBuilder::default();
         let mut keys = SegmentsBuilder::default();
-        let layout = KeyLayout::Single(Direction::Ascending);
         for &(n, _) in rows {
-            canonical.push(Value::number(n).unwrap().to_canonical().as_bytes());
-            for key in [n, -n] {
-                layout.encode(&Value::number(key).unwrap(), keys.buffer()).unwrap();
-                keys.end_item();
-            }
+            canonical.push(text(n).as_bytes());
+            keys.push(&key(n));
+            keys.push(&key(-n));
         }
         let (bytes, offsets) = canonical.into_parts();
         let (key_bytes, key_offsets) = keys.into_parts();
         let weights: Vec<Weight> = rows.iter().map(|&(_, w)| w).collect();
         let batch = RowBatch::new(Segments::new(&bytes, &offsets).unwrap(), &weights).unwrap();
-        collection.add_batch(&batch, &Segments::new(&key_bytes, &key_offsets).unwrap())
+        collection.add_batch(&batch, &Segments::new(&key_bytes, &key_offsets).unwrap()).map(<[Change]>::to_vec)
     }
 
-    fn scan_texts(collection: &IndexedZSet, index: usize) -> Vec<String> {
-        collection.indexes()[index]
-            .scan()
-            .map(|slot: Slot| String::from_utf8(collection.rows().row(slot).unwrap().canonical.to_vec()).unwrap())
-            .collect()
+    /// The canonical texts of the rows, in the order of an index: the test knows
+    /// every row's text, the collection only identities.
+    fn scan_texts(collection: &mut IndexedZSet, index: usize, known: &[f64]) -> Vec<String> {
+        let by_identity: BTreeMap<Identity, String> =
+            known.iter().map(|&n| (Identity::of_canonical(text(n).as_bytes()), text(n))).collect();
+        let mut slots = Vec::new();
+        collection.scan(index, ScanStart::First, b"", |_, slot| {
+            slots.push(slot);
+            true
+        });
+        slots.iter().map(|&slot| by_identity[&collection.rows().identity_at(slot)].clone()).collect()
     }
 
     #[test]
     fn indexes_follow_row_presence() {
         let mut collection = IndexedZSet::new(2);
+        let known = [3.0, -1.0, 10.0];
         add(&mut collection, &[(3.0, 1), (-1.0, 2), (10.0, 1)]).unwrap();
-        assert_eq!(scan_texts(&collection, 0), ["-1", "3", "10"]);
-        assert_eq!(scan_texts(&collection, 1), ["10", "3", "-1"]);
+        assert_eq!(scan_texts(&mut collection, 0, &known), ["-1", "3", "10"]);
+        assert_eq!(scan_texts(&mut collection, 1, &known), ["10", "3", "-1"]);
         // A weight change that keeps the row present leaves the indexes alone.
         add(&mut collection, &[(3.0, 4), (-1.0, -2)]).unwrap();
-        assert_eq!(scan_texts(&collection, 0), ["3", "10"]);
+        assert_eq!(scan_texts(&mut collection, 0, &known), ["3", "10"]);
         assert_eq!(collection.rows().len(), 2);
+        assert_eq!(collection.lookup(0, &key(3.0)).len(), 1);
+        assert_eq!(collection.lookup(0, &key(3.0)).to_vec(), collection.lookup_sorted(0, &key(3.0)).to_vec());
+        assert!(collection.lookup(0, &key(-1.0)).is_empty());
     }
 
     #[test]
@@ -183,23 +222,40 @@ mod tests {
         let batch = RowBatch::new(Segments::new(b"1", &[0, 1]).unwrap(), &[1]).unwrap();
         let keys = Segments::new(b"k", &[0, 1]).unwrap();
         assert_eq!(
-            collection.add_batch(&batch, &keys),
+            collection.add_batch(&batch, &keys).map(<[Change]>::to_vec),
             Err(UpdateError::Batch(BatchError::LengthMismatch { expected: 2, found: 1 }))
         );
         assert!(collection.rows().is_empty());
     }
 
     #[test]
+    fn out_of_range_batches_leave_the_indexes_alone() {
+        let mut collection = IndexedZSet::new(2);
+        add(&mut collection, &[(1.0, crate::weight::MAX_WEIGHT)]).unwrap();
+        assert!(add(&mut collection, &[(2.0, 1), (1.0, 1)]).is_err());
+        assert_eq!(collection.rows().len(), 1);
+        assert!(collection.lookup(0, &key(2.0)).is_empty());
+        assert_eq!(collection.indexes()[1].len(), 1);
+    }
+
+    #[test]
     fn merging_carries_keys_over() {
         let mut left = IndexedZSet::new(2);
         let mut right = IndexedZSet::new(2);
+        let known = [1.0, 2.0, 5.0];
         add(&mut left, &[(1.0, 1), (2.0, 1)]).unwrap();
         add(&mut right, &[(2.0, -1), (5.0, 3)]).unwrap();
-        let changes = left.add_from(&right).unwrap();
+        let changes = left.add_from(&right, 1).unwrap().to_vec();
         assert_eq!(changes.len(), 2);
-        assert_eq!(scan_texts(&left, 0), ["1", "5"]);
-        assert_eq!(scan_texts(&left, 1), ["5", "1"]);
-        assert_eq!(left.add_from(&IndexedZSet::new(1)), Err(UpdateError::IndexCountMismatch { expected: 2, found: 1 }));
+        assert_eq!(scan_texts(&mut left, 0, &known), ["1", "5"]);
+        assert_eq!(scan_texts(&mut left, 1, &known), ["5", "1"]);
+        assert_eq!(
+            left.add_from(&IndexedZSet::new(1), 1).map(<[Change]>::to_vec),
+            Err(UpdateError::IndexCountMismatch { expected: 2, found: 1 })
+        );
+        // Subtracting brings back what was there.
+        left.add_from(&right, -1).unwrap();
+        assert_eq!(scan_texts(&mut left, 0, &known), ["1", "2"]);
     }
 
     #[test]
@@ -212,5 +268,53 @@ mod tests {
         collection.scale(0).unwrap();
         assert!(collection.rows().is_empty());
         assert!(collection.indexes()[0].is_empty());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// After any sequence of batches, index 0 scans exactly the present rows
+        /// ordered by (key, identity), ties included (many rows share a key), and
+        /// sorted lookups agree with the scan.
+        #[test]
+        fn scans_follow_key_then_identity(batches in proptest::collection::vec(
+            proptest::collection::vec((0u32..40, -2i64..=2), 0..30), 1..8)) {
+            let mut collection = IndexedZSet::new(1);
+            let mut model: BTreeMap<u32, Weight> = BTreeMap::new();
+            for batch in &batches {
+                let mut canonical = SegmentsBuilder::default();
+                let mut keys = SegmentsBuilder::default();
+                for &(row, _) in batch {
+                    canonical.push(row.to_string().as_bytes());
+                    keys.push(&key(f64::from(row % 5)));
+                }
+                let (bytes, offsets) = canonical.into_parts();
+                let (key_bytes, key_offsets) = keys.into_parts();
+                let weights: Vec<Weight> = batch.iter().map(|&(_, w)| w).collect();
+                let rows = RowBatch::new(Segments::new(&bytes, &offsets).unwrap(), &weights).unwrap();
+                collection.add_batch(&rows, &Segments::new(&key_bytes, &key_offsets).unwrap()).unwrap();
+                for &(row, w) in batch {
+                    *model.entry(row).or_default() += w;
+                }
+                model.retain(|_, w| *w != 0);
+            }
+            let mut expected: Vec<(Vec<u8>, Identity)> =
+                model.keys().map(|&row| (key(f64::from(row % 5)), Identity::of_canonical(row.to_string().as_bytes()))).collect();
+            expected.sort();
+            let mut scanned = Vec::new();
+            collection.scan(0, ScanStart::First, b"", |key, slot| {
+                scanned.push((key.to_vec(), slot));
+                true
+            });
+            let ids = collection.rows().identities().to_vec();
+            let got: Vec<(Vec<u8>, Identity)> = scanned.iter().map(|(k, slot)| (k.clone(), ids[*slot as usize])).collect();
+            prop_assert_eq!(&got, &expected);
+            for group in 0..5u32 {
+                let k = key(f64::from(group));
+                let sorted: Vec<Identity> = collection.lookup_sorted(0, &k).iter().map(|s| ids[s as usize]).collect();
+                let from_scan: Vec<Identity> = expected.iter().filter(|(kk, _)| *kk == k).map(|&(_, id)| id).collect();
+                prop_assert_eq!(sorted, from_scan);
+            }
+        }
     }
 }

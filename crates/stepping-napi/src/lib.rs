@@ -3,17 +3,21 @@
 //!
 //! # Data layout
 //!
-//! JS keeps the row objects; the native side keeps per row its identity,
-//! canonical bytes, weight, key bytes per index and a `u32` slot, and JS files
-//! its object under that slot. Every call takes and returns whole batches:
+//! JS keeps the row objects (and their canonical texts) in arrays indexed by
+//! slot; the native side keeps per row its identity, weight, slot and key bytes
+//! per index. Every call takes and returns whole batches, and results are
+//! written into typed arrays the caller passes in and reuses, so a call
+//! allocates no JS objects at all:
 //!
-//! - byte strings (canonical texts, keys) are one concatenated `Uint8Array`
-//!   (a `Buffer` will do) plus `Uint32Array` offsets with one entry more than
-//!   there are items: item `i` is `bytes[offsets[i] .. offsets[i + 1]]`,
-//!   `offsets[0] = 0`, and the last offset is `bytes.length`;
+//! - input strings travel joined: JS joins a batch's canonical texts into one
+//!   string and writes it with a single `Buffer.write` (UTF-8), and passes each
+//!   text's `string.length` (UTF-16 units) in a `Uint32Array`; keys are binary
+//!   strings (one char per byte), joined and written as latin1, with byte
+//!   lengths. ASCII batches (the usual case) are recognised by their total length;
+//!   otherwise the native side finds the boundaries by walking the UTF-8.
 //! - weights are `Float64Array`s of safe integers (|w| ≤ 2^53 − 1);
-//! - keys for `addBatch` are row-major: the key of row `i` for index `j` is
-//!   item `i * indexCount + j`.
+//! - keys for `apply` are row-major: the key of row `i` for index `j` is item
+//!   `i * indexCount + j`.
 //!
 //! # API (TypeScript view)
 //!
@@ -22,57 +26,76 @@
 //!   constructor(indexCount: number)
 //!   readonly size: number        // rows with a non-zero weight
 //!   readonly indexCount: number
-//!   addBatch(canonical: Uint8Array, offsets: Uint32Array, weights: Float64Array,
-//!            keys: Uint8Array, keyOffsets: Uint32Array): ChangeBatch
-//!   mergeFrom(other: NativeZSet): ChangeBatch      // origins are slots in `other`
+//!   apply(rows: Uint8Array, rowLengths: Uint32Array, weights: Float64Array,
+//!         keys: Uint8Array, keyLengths: Uint32Array, out: Uint32Array): number
+//!   mergeFrom(other: NativeZSet, factor: number, out: Uint32Array): number
+//!   copy(): NativeZSet
 //!   negate(): void
 //!   scale(factor: number): void                    // 0 clears
 //!   clear(): void                                  // slots restart at 0
-//!   hash(): string                                 // 32 hex digits, spec §3
+//!   hash(): string                                 // 32 hex digits, spec §3, kept incrementally
+//!   recomputeHash(): string                        // the same, from scratch (for checks)
 //!   equals(other: NativeZSet): boolean
-//!   findRows(canonical: Uint8Array, offsets: Uint32Array): SlotWeights
-//!   entries(): SlotWeights                         // every row, in slot order
-//!   lookupByKeys(index: number, keys: Uint8Array, offsets: Uint32Array): KeyedRows
-//!   scanPrefix(index: number, prefix: Uint8Array, limit?: number): SlotWeights
-//!   scanOrdered(index: number, limit?: number, reverse?: boolean): SlotWeights
-//!   canonicalOf(slots: Uint32Array): EncodedBatch
+//!   weightsOf(rows: Uint8Array, rowLengths: Uint32Array, out: Float64Array): void
+//!   lookup(index: number, keys: Uint8Array, keyLengths: Uint32Array, sorted: boolean,
+//!          outSlots: Uint32Array, outWeights: Float64Array, outCounts: Uint32Array): number
+//!   entries(outSlots: Uint32Array, outWeights: Float64Array): number
+//!   scan(index: number, after: Uint8Array, prefix: Uint8Array, limit: number,
+//!        outSlots: Uint32Array, outWeights: Float64Array, outKeyLengths: Uint32Array,
+//!        outBytes: Uint8Array): number
 //! }
-//! interface ChangeBatch { origins: Uint32Array; slots: Uint32Array;
-//!                         oldWeights: Float64Array; newWeights: Float64Array }
-//! interface SlotWeights { slots: Uint32Array; weights: Float64Array }
-//! interface KeyedRows   { offsets: Uint32Array; slots: Uint32Array; weights: Float64Array }
-//! interface EncodedBatch { bytes: Buffer; offsets: Uint32Array }
 //! function identityHashes(canonical: Uint8Array, offsets: Uint32Array): Buffer  // 16 bytes per row
 //! function multisetHash(canonical: Uint8Array, offsets: Uint32Array, weights: Float64Array): string
 //! function encodeKeysFromCanonical(canonical: Uint8Array, offsets: Uint32Array,
 //!                                  ascending: boolean[], composite: boolean): EncodedBatch
+//! interface EncodedBatch { bytes: Buffer; offsets: Uint32Array }
 //! ```
 //!
-//! `addBatch` and `mergeFrom` consolidate first and report one change per row
-//! whose weight moved: `origins[k]` is the input position of the row's first
-//! occurrence (or its slot in `other`). If `oldWeights[k]` is 0 the row is new
-//! and JS stores its object at `slots[k]`; if `newWeights[k]` is 0 the row is
-//! gone and its slot free. A slot appears at most once per batch, and a batch
-//! that would push a weight out of range raises and changes nothing.
+//! - `apply` adds a batch (not necessarily consolidated) and writes into `out`
+//!   (at least 2 × rows long) one pair per row that appeared or disappeared:
+//!   `(slot, origin)` for a new row, where `origin` is the input position of the
+//!   row's first occurrence — JS stores that row's object at `slot` — and
+//!   `(slot, 0xFFFFFFFF)` for a row whose weight returned to 0 (its slot is free).
+//!   Rows whose weight merely changed are not reported. Returns the number of
+//!   pairs. A slot appears at most once per call, a freed slot is not reused in
+//!   the same call, and a batch that would push a weight out of range raises and
+//!   changes nothing.
+//! - `mergeFrom` adds `factor ×` another table with the same indexes; the same
+//!   pairs, with `origin` the row's slot in `other` (`out` at least 2 × other.size).
+//! - `copy` is an independent copy with the same slots.
+//! - `weightsOf` writes each given row's weight (0 if absent) into `out`.
+//! - `lookup` finds the rows under each key of index `index` and writes their
+//!   slots and weights, key after key (within a key in identity order when
+//!   `sorted`, else in storage order), and, if `outCounts` is not empty, the
+//!   number of rows of each key. Returns the total; when that exceeds
+//!   `outSlots.length` nothing is written and the caller retries with bigger arrays.
+//! - `entries` writes every row's slot and weight (slot order); same protocol.
+//! - `scan` writes rows in index order — key bytes, then identity — whose key
+//!   starts with `prefix`, starting after the cursor `after` (key bytes followed
+//!   by the 16 identity bytes of the last row seen; empty to start at the
+//!   beginning), at most `limit` rows. Per row: slot, weight, key length, and in
+//!   `outBytes` the key bytes followed by the identity as 32 lowercase hex
+//!   digits. Returns the number of rows `n` written, or `-(n + 1)` when it
+//!   stopped early because `outBytes` was full (more rows may follow).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt::Display;
 use std::ptr;
 
-use napi::bindgen_prelude::{Buffer, Float64Array, Uint32Array};
-use napi::{Error, Result, Status};
+use napi::bindgen_prelude::{Buffer, Float64ArraySlice, ObjectFinalize, Uint32Array, Uint32ArraySlice, Uint8ArraySlice};
+use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
-use stepping_core::batch::{RowBatch, Segments, SegmentsBuilder};
+use stepping_core::batch::{offsets_from_lengths, LengthUnit, RowBatch, Segments, SegmentsBuilder};
 use stepping_core::hash::{Identity, MultisetHash};
-use stepping_core::index::OrderedIndex;
+use stepping_core::index::ScanStart;
 use stepping_core::indexed_zset::IndexedZSet;
 use stepping_core::key::{Direction, KeyLayout};
 use stepping_core::value::Value;
 use stepping_core::weight::{weight_from_f64, Weight};
-use stepping_core::zset::{Change, Slot, ZSet};
+use stepping_core::zset::Change;
 
-/// The slot reported by `findRows` for a row that is not present.
-const ABSENT_SLOT: Slot = Slot::MAX;
+/// The origin reported for a row that disappeared.
+const REMOVED: u32 = u32::MAX;
 
 fn invalid_arg(message: impl Display) -> Error {
     Error::new(Status::InvalidArg, message.to_string())
@@ -82,12 +105,13 @@ fn segments<'a>(bytes: &'a [u8], offsets: &'a [u32]) -> Result<Segments<'a>> {
     Segments::new(bytes, offsets).map_err(invalid_arg)
 }
 
-fn weights_from_js(weights: &[f64]) -> Result<Vec<Weight>> {
-    weights
-        .iter()
-        .enumerate()
-        .map(|(row, &w)| weight_from_f64(w).map_err(|e| invalid_arg(format!("row {row}: weight {w}: {e}"))))
-        .collect()
+fn weights_from_js(weights: &[f64], out: &mut Vec<Weight>) -> Result<()> {
+    out.clear();
+    out.reserve(weights.len());
+    for (row, &w) in weights.iter().enumerate() {
+        out.push(weight_from_f64(w).map_err(|e| invalid_arg(format!("row {row}: weight {w}: {e}")))?);
+    }
+    Ok(())
 }
 
 /// Weights are kept within the safe integers, so this is exact.
@@ -95,48 +119,30 @@ fn weight_to_js(weight: Weight) -> f64 {
     weight as f64
 }
 
-/// Weight changes of one update; see the crate docs for how JS applies them.
-#[napi(object)]
-pub struct ChangeBatch {
-    pub origins: Uint32Array,
-    pub slots: Uint32Array,
-    pub old_weights: Float64Array,
-    pub new_weights: Float64Array,
-}
-
-impl ChangeBatch {
-    fn from_changes(changes: &[Change]) -> Self {
-        ChangeBatch {
-            origins: Uint32Array::new(changes.iter().map(|c| c.origin).collect()),
-            slots: Uint32Array::new(changes.iter().map(|c| c.slot).collect()),
-            old_weights: Float64Array::new(changes.iter().map(|c| weight_to_js(c.old_weight)).collect()),
-            new_weights: Float64Array::new(changes.iter().map(|c| weight_to_js(c.new_weight)).collect()),
-        }
+/// Writes the appear/disappear pairs of an update into `out`; returns their number.
+fn write_changes(changes: &[Change], out: &mut [u32]) -> u32 {
+    let mut pairs = 0;
+    for change in changes {
+        let origin = if change.is_removal() {
+            REMOVED
+        } else if change.is_insertion() {
+            change.origin
+        } else {
+            continue;
+        };
+        out[2 * pairs] = change.slot;
+        out[2 * pairs + 1] = origin;
+        pairs += 1;
     }
+    pairs as u32
 }
 
-/// Rows as slots with their weights.
-#[napi(object)]
-pub struct SlotWeights {
-    pub slots: Uint32Array,
-    pub weights: Float64Array,
-}
-
-impl SlotWeights {
-    fn collect(zset: &ZSet, slots: impl Iterator<Item = Slot>) -> Self {
-        let slots: Vec<Slot> = slots.collect();
-        let weights = slots.iter().map(|&slot| zset.row(slot).map_or(0.0, |row| weight_to_js(row.weight))).collect();
-        SlotWeights { slots: Uint32Array::new(slots), weights: Float64Array::new(weights) }
+fn write_hex(identity: Identity, out: &mut [u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for (k, byte) in identity.to_be_bytes().iter().enumerate() {
+        out[2 * k] = DIGITS[(byte >> 4) as usize];
+        out[2 * k + 1] = DIGITS[(byte & 15) as usize];
     }
-}
-
-/// Results of several key lookups: those of key `i` are
-/// `slots[offsets[i] .. offsets[i + 1]]` (and the same range of `weights`).
-#[napi(object)]
-pub struct KeyedRows {
-    pub offsets: Uint32Array,
-    pub slots: Uint32Array,
-    pub weights: Float64Array,
 }
 
 /// Byte strings in the batch layout.
@@ -153,19 +159,75 @@ impl From<SegmentsBuilder> for EncodedBatch {
     }
 }
 
+/// Reused buffers for turning lengths into offsets and JS weights into weights.
+#[derive(Default)]
+struct Scratch {
+    row_offsets: Vec<u32>,
+    key_offsets: Vec<u32>,
+    weights: Vec<Weight>,
+}
+
 /// A Z-set with ordered indexes, holding per-row identity, weight, keys and slot.
-#[napi]
+#[napi(custom_finalize)]
 pub struct NativeZSet {
     // `RefCell` lets every method take `&self`, so `a.mergeFrom(a)` aliases
     // only shared references and is detected instead of being undefined behaviour.
     inner: RefCell<IndexedZSet>,
+    scratch: RefCell<Scratch>,
+    /// Bytes reported to V8 as kept alive by this object (so that garbage tables
+    /// are collected as promptly as their real size deserves).
+    reported: Cell<i64>,
+}
+
+/// Memory is reported to V8 in steps of this many bytes. Reporting every
+/// megabyte kept RSS lowest when big tables were created and dropped in a loop,
+/// but made V8 run full collections of the JS heap while a table grew (25%
+/// slower integration of a million rows); in steps this large only tables
+/// that big are reported, so V8 still learns that dropping one frees memory.
+const REPORT_STEP: i64 = 256 << 20;
+
+impl NativeZSet {
+    fn wrap(inner: IndexedZSet) -> Self {
+        NativeZSet { inner: RefCell::new(inner), scratch: RefCell::default(), reported: Cell::new(0) }
+    }
+
+    /// Tells V8 how much memory the table holds, when that changed noticeably.
+    fn report_memory(&self, env: &Env) {
+        let now = self.inner.borrow().allocated_bytes() as i64;
+        let delta = now - self.reported.get();
+        if delta.abs() >= REPORT_STEP || (now == 0 && delta != 0) {
+            // A failure only means V8 schedules its collections less well.
+            if env.adjust_external_memory(delta).is_ok() {
+                self.reported.set(now);
+            }
+        }
+    }
+
+    fn check_index(&self, index: u32) -> Result<usize> {
+        let count = self.inner.borrow().indexes().len();
+        if (index as usize) < count {
+            Ok(index as usize)
+        } else {
+            Err(invalid_arg(format!("no index {index}: the table has {count}")))
+        }
+    }
+}
+
+impl ObjectFinalize for NativeZSet {
+    fn finalize(self, env: Env) -> Result<()> {
+        let reported = self.reported.get();
+        if reported != 0 {
+            env.adjust_external_memory(-reported)?;
+        }
+        Ok(())
+    }
 }
 
 #[napi]
 impl NativeZSet {
     #[napi(constructor)]
     pub fn new(index_count: u32) -> Self {
-        NativeZSet { inner: RefCell::new(IndexedZSet::new(index_count as usize)) }
+        NativeZSet::wrap(IndexedZSet::new(index_count as usize))
     }
 
     /// Number of rows with a non-zero weight.
@@ -174,38 +236,84 @@ impl NativeZSet {
         self.inner.borrow().rows().len() as u32
     }
 
+    /// Bytes the table holds (an estimate), as reported to V8.
+    #[napi(getter)]
+    pub fn allocated_bytes(&self) -> f64 {
+        self.inner.borrow().allocated_bytes() as f64
+    }
+
     #[napi(getter)]
     pub fn index_count(&self) -> u32 {
         self.inner.borrow().indexes().len() as u32
     }
 
-    /// Adds a batch of rows (not necessarily consolidated) with their keys.
+    /// Adds a batch of rows (not necessarily consolidated) with their keys; see the crate docs.
     #[napi]
-    pub fn add_batch(
+    #[allow(clippy::too_many_arguments)]
+    pub fn apply(
         &self,
-        canonical: &[u8],
-        offsets: &[u32],
+        env: Env,
+        rows: &[u8],
+        row_lengths: &[u32],
         weights: &[f64],
         keys: &[u8],
-        key_offsets: &[u32],
-    ) -> Result<ChangeBatch> {
-        let weights = weights_from_js(weights)?;
-        let batch = RowBatch::new(segments(canonical, offsets)?, &weights).map_err(invalid_arg)?;
-        let keys = segments(keys, key_offsets)?;
-        let changes = self.inner.borrow_mut().add_batch(&batch, &keys).map_err(invalid_arg)?;
-        Ok(ChangeBatch::from_changes(&changes))
+        key_lengths: &[u32],
+        mut out: Uint32ArraySlice<'_>,
+    ) -> Result<u32> {
+        // Safety (for every output array here): JS is blocked in this call, and the
+        // caller passes output arrays that share no memory with any other argument.
+        let out = unsafe { out.as_mut() };
+        if out.len() < 2 * row_lengths.len() {
+            return Err(invalid_arg("out must hold two entries per row"));
+        }
+        let scratch = &mut *self.scratch.borrow_mut();
+        offsets_from_lengths(rows, row_lengths, LengthUnit::Utf16, &mut scratch.row_offsets)
+            .map_err(|e| invalid_arg(format!("rows: {e}")))?;
+        offsets_from_lengths(keys, key_lengths, LengthUnit::Bytes, &mut scratch.key_offsets)
+            .map_err(|e| invalid_arg(format!("keys: {e}")))?;
+        weights_from_js(weights, &mut scratch.weights)?;
+        let batch = RowBatch::new(segments(rows, &scratch.row_offsets)?, &scratch.weights).map_err(invalid_arg)?;
+        let keys = segments(keys, &scratch.key_offsets)?;
+        let pairs = {
+            let mut inner = self.inner.borrow_mut();
+            let changes = inner.add_batch(&batch, &keys).map_err(invalid_arg)?;
+            write_changes(changes, out)
+        };
+        self.report_memory(&env);
+        Ok(pairs)
     }
 
-    /// Adds every row of `other` (which must have as many indexes); a change's
-    /// origin is the row's slot in `other`.
+    /// Adds `factor ×` every row of `other` (which must have as many indexes);
+    /// a reported origin is the row's slot in `other`.
     #[napi]
-    pub fn merge_from(&self, other: &NativeZSet) -> Result<ChangeBatch> {
-        if ptr::eq(self, other) {
-            return self.double();
+    pub fn merge_from(&self, env: Env, other: &NativeZSet, factor: f64, mut out: Uint32ArraySlice<'_>) -> Result<u32> {
+        let out = unsafe { out.as_mut() };
+        let factor = weight_from_f64(factor).map_err(|e| invalid_arg(format!("factor {factor}: {e}")))?;
+        let copy;
+        let source = if ptr::eq(self, other) {
+            copy = self.inner.borrow().clone();
+            &copy
+        } else {
+            &*other.inner.borrow()
+        };
+        if out.len() < 2 * source.rows().len() {
+            return Err(invalid_arg("out must hold two entries per row of other"));
         }
-        let source = other.inner.borrow();
-        let changes = self.inner.borrow_mut().add_from(&source).map_err(invalid_arg)?;
-        Ok(ChangeBatch::from_changes(&changes))
+        let pairs = {
+            let mut inner = self.inner.borrow_mut();
+            let changes = inner.add_from(source, factor).map_err(invalid_arg)?;
+            write_changes(changes, out)
+        };
+        self.report_memory(&env);
+        Ok(pairs)
+    }
+
+    /// An independent copy, with the same slots.
+    #[napi]
+    pub fn copy(&self, env: Env) -> NativeZSet {
+        let copy = NativeZSet::wrap(self.inner.borrow().clone());
+        copy.report_memory(&env);
+        copy
     }
 
     /// Negates every weight (the group inverse); slots are unchanged.
@@ -216,21 +324,30 @@ impl NativeZSet {
 
     /// Multiplies every weight by an integer `factor`; 0 clears the Z-set.
     #[napi]
-    pub fn scale(&self, factor: f64) -> Result<()> {
+    pub fn scale(&self, env: Env, factor: f64) -> Result<()> {
         let factor = weight_from_f64(factor).map_err(|e| invalid_arg(format!("factor {factor}: {e}")))?;
-        self.inner.borrow_mut().scale(factor).map_err(invalid_arg)
+        self.inner.borrow_mut().scale(factor).map_err(invalid_arg)?;
+        self.report_memory(&env);
+        Ok(())
     }
 
     /// Removes every row; slots are handed out from 0 again.
     #[napi]
-    pub fn clear(&self) {
+    pub fn clear(&self, env: Env) {
         self.inner.borrow_mut().clear();
+        self.report_memory(&env);
     }
 
-    /// The multiset hash (spec §3) as 32 lowercase hex digits.
+    /// The multiset hash (spec §3) as 32 lowercase hex digits, kept up to date by every change.
     #[napi]
     pub fn hash(&self) -> String {
         self.inner.borrow().rows().hash().to_string()
+    }
+
+    /// The multiset hash computed from every row (to check the incremental one).
+    #[napi]
+    pub fn recompute_hash(&self) -> String {
+        self.inner.borrow().rows().recompute_hash().to_string()
     }
 
     /// Equal as Z-sets (same rows, same weights), whatever the slots.
@@ -239,103 +356,140 @@ impl NativeZSet {
         ptr::eq(self, other) || *self.inner.borrow().rows() == *other.inner.borrow().rows()
     }
 
-    /// Slot and weight of each given row; absent rows get slot 4294967295 and weight 0.
+    /// The weight of each given row (0 if absent).
     #[napi]
-    pub fn find_rows(&self, canonical: &[u8], offsets: &[u32]) -> Result<SlotWeights> {
+    pub fn weights_of(&self, rows: &[u8], row_lengths: &[u32], mut out: Float64ArraySlice<'_>) -> Result<()> {
+        let out = unsafe { out.as_mut() };
+        if out.len() < row_lengths.len() {
+            return Err(invalid_arg("out must hold one entry per row"));
+        }
+        let scratch = &mut *self.scratch.borrow_mut();
+        offsets_from_lengths(rows, row_lengths, LengthUnit::Utf16, &mut scratch.row_offsets)
+            .map_err(|e| invalid_arg(format!("rows: {e}")))?;
+        let inner = self.inner.borrow();
+        for (k, text) in segments(rows, &scratch.row_offsets)?.iter().enumerate() {
+            out[k] = weight_to_js(inner.rows().weight(Identity::of_canonical(text)));
+        }
+        Ok(())
+    }
+
+    /// Rows under each of the given keys of index `index`; see the crate docs.
+    #[napi]
+    #[allow(clippy::too_many_arguments)]
+    pub fn lookup(
+        &self,
+        index: u32,
+        keys: &[u8],
+        key_lengths: &[u32],
+        sorted: bool,
+        mut out_slots: Uint32ArraySlice<'_>,
+        mut out_weights: Float64ArraySlice<'_>,
+        mut out_counts: Uint32ArraySlice<'_>,
+    ) -> Result<u32> {
+        let (out_slots, out_weights, out_counts) =
+            unsafe { (out_slots.as_mut(), out_weights.as_mut(), out_counts.as_mut()) };
+        let index = self.check_index(index)?;
+        if !out_counts.is_empty() && out_counts.len() < key_lengths.len() {
+            return Err(invalid_arg("outCounts must be empty or hold one entry per key"));
+        }
+        let scratch = &mut *self.scratch.borrow_mut();
+        offsets_from_lengths(keys, key_lengths, LengthUnit::Bytes, &mut scratch.key_offsets)
+            .map_err(|e| invalid_arg(format!("keys: {e}")))?;
+        let keys = segments(keys, &scratch.key_offsets)?;
+        let capacity = out_slots.len().min(out_weights.len());
+        let mut total = 0usize;
+        let mut inner = self.inner.borrow_mut();
+        for (k, key) in keys.iter().enumerate() {
+            let members = if sorted { inner.lookup_sorted(index, key) } else { inner.lookup(index, key) };
+            let end = total + members.len();
+            if end <= capacity {
+                members.copy_to(&mut out_slots[total..end]);
+            }
+            if !out_counts.is_empty() {
+                out_counts[k] = members.len() as u32;
+            }
+            total = end;
+        }
+        if total <= capacity {
+            let rows = inner.rows();
+            for (slot, weight) in out_slots[..total].iter().zip(out_weights.iter_mut()) {
+                *weight = weight_to_js(rows.weight_at(*slot));
+            }
+        }
+        u32::try_from(total).map_err(|_| invalid_arg("more than 2^32 rows in one lookup"))
+    }
+
+    /// Every row's slot and weight, in slot order; returns the row count (nothing
+    /// is written if the arrays are shorter).
+    #[napi]
+    pub fn entries(&self, mut out_slots: Uint32ArraySlice<'_>, mut out_weights: Float64ArraySlice<'_>) -> u32 {
+        let (out_slots, out_weights) = unsafe { (out_slots.as_mut(), out_weights.as_mut()) };
         let inner = self.inner.borrow();
         let rows = inner.rows();
-        let (slots, weights): (Vec<Slot>, Vec<f64>) = segments(canonical, offsets)?
-            .iter()
-            .map(|text| match rows.slot_of(Identity::of_canonical(text)).and_then(|slot| rows.row(slot)) {
-                Some(row) => (row.slot, weight_to_js(row.weight)),
-                None => (ABSENT_SLOT, 0.0),
-            })
-            .unzip();
-        Ok(SlotWeights { slots: Uint32Array::new(slots), weights: Float64Array::new(weights) })
-    }
-
-    /// Every row, in slot order.
-    #[napi]
-    pub fn entries(&self) -> SlotWeights {
-        let inner = self.inner.borrow();
-        SlotWeights::collect(inner.rows(), inner.rows().iter().map(|row| row.slot))
-    }
-
-    /// Rows whose key in index `index` equals each of the given keys.
-    #[napi]
-    pub fn lookup_by_keys(&self, index: u32, keys: &[u8], offsets: &[u32]) -> Result<KeyedRows> {
-        let inner = self.inner.borrow();
-        let ordered = index_at(&inner, index)?;
-        let mut result_offsets = vec![0u32];
-        let mut slots = Vec::new();
-        for key in segments(keys, offsets)?.iter() {
-            slots.extend(ordered.lookup(key));
-            let end =
-                u32::try_from(slots.len()).map_err(|_| invalid_arg("more than 2^32 results in one lookup batch"))?;
-            result_offsets.push(end);
+        if rows.len() <= out_slots.len().min(out_weights.len()) {
+            for (k, row) in rows.iter().enumerate() {
+                out_slots[k] = row.slot;
+                out_weights[k] = weight_to_js(row.weight);
+            }
         }
-        let SlotWeights { slots, weights } = SlotWeights::collect(inner.rows(), slots.into_iter());
-        Ok(KeyedRows { offsets: Uint32Array::new(result_offsets), slots, weights })
+        rows.len() as u32
     }
 
-    /// Rows whose key in index `index` starts with `prefix`, in index order.
+    /// Rows in the order of index `index`, from a cursor; see the crate docs.
     #[napi]
-    pub fn scan_prefix(&self, index: u32, prefix: &[u8], limit: Option<u32>) -> Result<SlotWeights> {
-        let inner = self.inner.borrow();
-        let ordered = index_at(&inner, index)?;
-        Ok(SlotWeights::collect(inner.rows(), ordered.prefix_scan(prefix).take(limit_of(limit))))
-    }
-
-    /// Rows in the order of index `index` (key bytes, then canonical bytes),
-    /// or the reverse order.
-    #[napi]
-    pub fn scan_ordered(&self, index: u32, limit: Option<u32>, reverse: Option<bool>) -> Result<SlotWeights> {
-        let inner = self.inner.borrow();
-        let ordered = index_at(&inner, index)?;
-        let limit = limit_of(limit);
-        Ok(if reverse.unwrap_or(false) {
-            SlotWeights::collect(inner.rows(), ordered.scan().rev().take(limit))
-        } else {
-            SlotWeights::collect(inner.rows(), ordered.scan().take(limit))
-        })
-    }
-
-    /// The canonical bytes of the rows in `slots`.
-    #[napi]
-    pub fn canonical_of(&self, slots: &[u32]) -> Result<EncodedBatch> {
-        let inner = self.inner.borrow();
-        let mut out = SegmentsBuilder::default();
-        for &slot in slots {
-            let row = inner.rows().row(slot).ok_or_else(|| invalid_arg(format!("slot {slot} holds no row")))?;
-            out.push(row.canonical);
-        }
-        Ok(out.into())
-    }
-}
-
-impl NativeZSet {
-    /// `z.mergeFrom(z)`: every weight doubles; each row is its own origin.
-    fn double(&self) -> Result<ChangeBatch> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn scan(
+        &self,
+        index: u32,
+        after: &[u8],
+        prefix: &[u8],
+        limit: u32,
+        mut out_slots: Uint32ArraySlice<'_>,
+        mut out_weights: Float64ArraySlice<'_>,
+        mut out_key_lengths: Uint32ArraySlice<'_>,
+        mut out_bytes: Uint8ArraySlice<'_>,
+    ) -> Result<i64> {
+        let (out_slots, out_weights, out_key_lengths, out_bytes) =
+            unsafe { (out_slots.as_mut(), out_weights.as_mut(), out_key_lengths.as_mut(), out_bytes.as_mut()) };
+        let index = self.check_index(index)?;
+        let start = match after.len() {
+            0 => ScanStart::First,
+            n if n >= 16 => {
+                let (key, id) = after.split_at(n - 16);
+                ScanStart::After(key, Identity::from(u128::from_be_bytes(id.try_into().expect("16 bytes"))))
+            }
+            _ => return Err(invalid_arg("after must be a key followed by 16 identity bytes")),
+        };
+        let limit = (limit as usize).min(out_slots.len()).min(out_weights.len()).min(out_key_lengths.len());
         let mut inner = self.inner.borrow_mut();
-        let before: Vec<(Slot, Weight)> = inner.rows().iter().map(|row| (row.slot, row.weight)).collect();
-        inner.scale(2).map_err(invalid_arg)?;
-        let changes: Vec<Change> = before
-            .into_iter()
-            .map(|(slot, weight)| Change { slot, origin: slot, old_weight: weight, new_weight: 2 * weight })
-            .collect();
-        Ok(ChangeBatch::from_changes(&changes))
+        let mut found = Vec::with_capacity(limit.min(4096));
+        let mut used = 0usize;
+        let mut full = false;
+        if limit > 0 {
+            inner.scan(index, start, prefix, |key, slot| {
+                if used + key.len() + 32 > out_bytes.len() {
+                    full = true;
+                    return false;
+                }
+                out_bytes[used..used + key.len()].copy_from_slice(key);
+                out_key_lengths[found.len()] = key.len() as u32;
+                used += key.len() + 32;
+                found.push(slot);
+                found.len() < limit
+            });
+        }
+        let rows = inner.rows();
+        let mut at = 0usize;
+        for (k, &slot) in found.iter().enumerate() {
+            out_slots[k] = slot;
+            out_weights[k] = weight_to_js(rows.weight_at(slot));
+            at += out_key_lengths[k] as usize;
+            write_hex(rows.identity_at(slot), &mut out_bytes[at..at + 32]);
+            at += 32;
+        }
+        let n = found.len() as i64;
+        Ok(if full { -(n + 1) } else { n })
     }
-}
-
-fn index_at(collection: &IndexedZSet, index: u32) -> Result<&OrderedIndex> {
-    collection
-        .indexes()
-        .get(index as usize)
-        .ok_or_else(|| invalid_arg(format!("no index {index}: the collection has {}", collection.indexes().len())))
-}
-
-fn limit_of(limit: Option<u32>) -> usize {
-    limit.map_or(usize::MAX, |n| n as usize)
 }
 
 /// Each row's identity (spec §2) as 16 bytes `h1‖h2‖h3‖h4`, rows back to back.
@@ -352,8 +506,9 @@ pub fn identity_hashes(canonical: &[u8], offsets: &[u32]) -> Result<Buffer> {
 /// The multiset hash (spec §3) of rows with weights, as 32 lowercase hex digits.
 #[napi]
 pub fn multiset_hash(canonical: &[u8], offsets: &[u32], weights: &[f64]) -> Result<String> {
-    let weights = weights_from_js(weights)?;
-    let rows = RowBatch::new(segments(canonical, offsets)?, &weights).map_err(invalid_arg)?;
+    let mut parsed = Vec::new();
+    weights_from_js(weights, &mut parsed)?;
+    let rows = RowBatch::new(segments(canonical, offsets)?, &parsed).map_err(invalid_arg)?;
     let hash: MultisetHash = rows.iter().map(|(text, weight)| (Identity::of_canonical(text), weight)).collect();
     Ok(hash.to_string())
 }

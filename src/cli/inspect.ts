@@ -1,0 +1,247 @@
+/**
+ * `stepping inspect <sqlite-file|postgres-url>`: what a SQL store holds, read
+ * without the graph that wrote it. Each graph in the database is found by its
+ * metadata table (`<prefix>_graph`: fingerprint and vertex description, see
+ * src/stores/sql.ts); its state tables are the ones `<prefix>_last_update`
+ * lists. For each: the delay vertex it belongs to, row count, size on disk and
+ * the input time it has been written up to. Nothing is written.
+ */
+import { createHash } from 'node:crypto'
+import { existsSync, statSync } from 'node:fs'
+import Database from 'better-sqlite3'
+import pg from 'pg'
+import { CliError, errorLine } from './errors.js'
+import { formatBytes, formatCount, renderTable } from './format.js'
+
+interface StateTable {
+  readonly name: string
+  /** Input time the table has been written up to (the time protocol's mark). */
+  readonly writtenUpTo: number
+  readonly rows: number
+  /** Bytes of the table and its indexes; undefined when the database cannot tell. */
+  readonly bytes: number | undefined
+}
+
+interface GraphTables {
+  readonly prefix: string
+  readonly fingerprint: string
+  /** One line per vertex, as the store recorded it. */
+  readonly description: readonly string[]
+  readonly tables: readonly StateTable[]
+}
+
+interface DatabaseContents {
+  /** e.g. "SQLite database demo.db (12.0 MiB)". */
+  readonly title: string
+  readonly graphs: readonly GraphTables[]
+}
+
+const META_SUFFIX = '_graph'
+const LAST_UPDATE_SUFFIX = '_last_update'
+
+/** The delay vertex paths in a stored description (lines are `path: kind value ...`). */
+function delayPaths(description: readonly string[]): string[] {
+  const out: string[] = []
+  for (const line of description) {
+    const at = line.indexOf(': ')
+    if (at > 0 && line.slice(at + 2).startsWith('delay ')) out.push(line.slice(0, at))
+  }
+  return out
+}
+
+/**
+ * The vertex a state table belongs to: table names end in the first 8 hex
+ * digits of the SHA-256 of the delay's path (src/stores/sql.ts `layoutFor`).
+ */
+function vertexOfTable(table: string, description: readonly string[]): string | undefined {
+  for (const path of delayPaths(description)) {
+    const suffix = '_' + createHash('sha256').update(path).digest('hex').slice(0, 8)
+    if (table.endsWith(suffix)) return path
+  }
+  return undefined
+}
+
+function parseDescription(json: string | undefined): string[] {
+  if (json === undefined) return []
+  try {
+    const parsed: unknown = JSON.parse(json)
+    return Array.isArray(parsed) ? parsed.filter((l): l is string => typeof l === 'string') : []
+  } catch {
+    return []
+  }
+}
+
+// ---------------------------------------------------------------- SQLite
+
+function quoteSqlite(name: string): string {
+  return '"' + name.replace(/"/g, '""') + '"'
+}
+
+function readSqlite(file: string): DatabaseContents {
+  if (!existsSync(file)) throw new CliError(`no such file: ${file}`)
+  let db: Database.Database
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true })
+  } catch (e) {
+    throw new CliError(`cannot open ${file}: ${errorLine(e)}`)
+  }
+  try {
+    let tableNames: string[]
+    try {
+      tableNames = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map((r) => r.name)
+    } catch (e) {
+      throw new CliError(`${file} is not a SQLite database (${errorLine(e)})`)
+    }
+    const existing = new Set(tableNames)
+    // Bytes per table including its indexes; dbstat is compiled into better-sqlite3's SQLite.
+    const sizes = new Map<string, number>()
+    try {
+      const rows = db
+        .prepare(`SELECT m.tbl_name AS name, SUM(s.pgsize) AS bytes FROM dbstat s JOIN sqlite_master m ON m.name = s.name GROUP BY m.tbl_name`)
+        .all() as { name: string; bytes: number }[]
+      for (const r of rows) sizes.set(r.name, r.bytes)
+    } catch {
+      // No dbstat: sizes are left out.
+    }
+    const graphs: GraphTables[] = []
+    for (const meta of tableNames.filter((n) => n.endsWith(META_SUFFIX)).sort()) {
+      const prefix = meta.slice(0, -META_SUFFIX.length)
+      const lastUpdate = prefix + LAST_UPDATE_SUFFIX
+      if (!existing.has(lastUpdate)) continue
+      let stored: Map<string, string>
+      try {
+        const rows = db.prepare(`SELECT name, value FROM ${quoteSqlite(meta)}`).all() as { name: string; value: string }[]
+        stored = new Map(rows.map((r) => [r.name, r.value]))
+      } catch {
+        continue // a table that merely ends in _graph
+      }
+      const fingerprint = stored.get('fingerprint')
+      if (fingerprint === undefined) continue
+      const marks = db.prepare(`SELECT table_name, t FROM ${quoteSqlite(lastUpdate)} ORDER BY table_name`).all() as {
+        table_name: string
+        t: number
+      }[]
+      const tables = marks
+        .filter((m) => existing.has(m.table_name))
+        .map((m) => ({
+          name: m.table_name,
+          writtenUpTo: Number(m.t),
+          rows: (db.prepare(`SELECT count(*) AS n FROM ${quoteSqlite(m.table_name)}`).get() as { n: number }).n,
+          bytes: sizes.get(m.table_name),
+        }))
+      graphs.push({ prefix, fingerprint, description: parseDescription(stored.get('description')), tables })
+    }
+    return { title: `SQLite database ${file} (${formatBytes(statSync(file).size)})`, graphs }
+  } finally {
+    db.close()
+  }
+}
+
+// ---------------------------------------------------------------- PostgreSQL
+
+export function isPostgresUrl(target: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(target)
+}
+
+async function readPostgres(url: string): Promise<DatabaseContents> {
+  const client = new pg.Client({ connectionString: url })
+  // A connection that drops mid-inspect surfaces as a failed query, not a crash.
+  client.on('error', () => undefined)
+  const shown = new URL(url)
+  if (shown.password) shown.password = '***'
+  try {
+    await client.connect()
+  } catch (e) {
+    throw new CliError(`cannot connect to ${shown.toString()}: ${errorLine(e)}`)
+  }
+  try {
+    const ident = (name: string) => client.escapeIdentifier(name)
+    const { rows: tableRows } = await client.query<{ name: string }>(
+      `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`,
+    )
+    const existing = new Set(tableRows.map((r) => r.name))
+    const graphs: GraphTables[] = []
+    for (const meta of [...existing].filter((n) => n.endsWith(META_SUFFIX)).sort()) {
+      const prefix = meta.slice(0, -META_SUFFIX.length)
+      const lastUpdate = prefix + LAST_UPDATE_SUFFIX
+      if (!existing.has(lastUpdate)) continue
+      let stored: Map<string, string>
+      try {
+        const { rows } = await client.query<{ name: string; value: string }>(`SELECT name, value FROM ${ident(meta)}`)
+        stored = new Map(rows.map((r) => [r.name, r.value]))
+      } catch {
+        continue // a table that merely ends in _graph
+      }
+      const fingerprint = stored.get('fingerprint')
+      if (fingerprint === undefined) continue
+      const { rows: marks } = await client.query<{ table_name: string; t: string }>(
+        `SELECT table_name, t FROM ${ident(lastUpdate)} ORDER BY table_name`,
+      )
+      const tables: StateTable[] = []
+      for (const m of marks.filter((mark) => existing.has(mark.table_name))) {
+        const { rows } = await client.query<{ n: string; bytes: string }>(
+          `SELECT (SELECT count(*) FROM ${ident(m.table_name)}) AS n, pg_total_relation_size($1::regclass) AS bytes`,
+          [ident(m.table_name)],
+        )
+        tables.push({ name: m.table_name, writtenUpTo: Number(m.t), rows: Number(rows[0]!.n), bytes: Number(rows[0]!.bytes) })
+      }
+      graphs.push({ prefix, fingerprint, description: parseDescription(stored.get('description')), tables })
+    }
+    const { rows: db } = await client.query<{ name: string; schema: string; bytes: string }>(
+      `SELECT current_database() AS name, current_schema() AS schema, pg_database_size(current_database()) AS bytes`,
+    )
+    return {
+      title: `PostgreSQL database ${db[0]!.name}, schema ${db[0]!.schema} (${formatBytes(Number(db[0]!.bytes))})`,
+      graphs,
+    }
+  } finally {
+    await client.end().catch(() => undefined)
+  }
+}
+
+// ---------------------------------------------------------------- report
+
+function report(contents: DatabaseContents, target: string): string {
+  if (contents.graphs.length === 0) throw new CliError(`${target} holds no stepping tables`)
+  const out: string[] = [contents.title]
+  for (const g of contents.graphs) {
+    const delays = delayPaths(g.description).length
+    out.push('')
+    out.push(`graph with table prefix "${g.prefix}"`)
+    out.push(`  fingerprint: ${g.fingerprint}`)
+    out.push(`  vertices: ${formatCount(g.description.length)}, delays: ${formatCount(delays)}, delay tables: ${formatCount(g.tables.length)}`)
+    out.push('')
+    const rows = g.tables.map((t) => [
+      t.name,
+      vertexOfTable(t.name, g.description) ?? '?',
+      formatCount(t.rows),
+      t.bytes === undefined ? '?' : formatBytes(t.bytes),
+      formatCount(t.writtenUpTo),
+    ])
+    const known = g.tables.filter((t) => t.bytes !== undefined)
+    rows.push([
+      'total',
+      '',
+      formatCount(g.tables.reduce((n, t) => n + t.rows, 0)),
+      known.length ? formatBytes(known.reduce((n, t) => n + t.bytes!, 0)) : '?',
+      '',
+    ])
+    const table = renderTable(
+      [
+        { title: 'delay table' },
+        { title: 'vertex' },
+        { title: 'rows', align: 'right' },
+        { title: 'size', align: 'right' },
+        { title: 'written up to', align: 'right' },
+      ],
+      rows,
+    )
+    out.push(...table.split('\n').map((l) => '  ' + l))
+  }
+  return out.join('\n')
+}
+
+export async function runInspect(target: string, print: (text: string) => void): Promise<void> {
+  const contents = isPostgresUrl(target) ? await readPostgres(target) : readSqlite(target)
+  print(report(contents, target))
+}

@@ -1,0 +1,411 @@
+/**
+ * The PostgreSQL store (pg): state shared by many writer processes on many
+ * machines. One table per delay vertex (see sql.ts), in the connection's
+ * current schema (set `search_path` to keep graphs apart, or use `prefix`).
+ *
+ * An iteration is one transaction on one pooled connection (READ COMMITTED).
+ * Writers ordered by the time protocol wait, table by table, for their
+ * frontier; writers without a time take a session advisory lock so that they
+ * run one after another. Weights are added up in SQL (`ON CONFLICT ... DO
+ * UPDATE`), rows are locked in id order, and every statement is a named
+ * prepared statement with its values bound as parameters (arrays for
+ * batches: `= ANY($1::bytea[])`, `unnest(...)`).
+ */
+import { createHash } from 'node:crypto'
+import pg from 'pg'
+import type { Graph } from '../graph/compile.js'
+import { Mutex } from './store.js'
+import {
+  checkIdentifier,
+  type EncodedRow,
+  type KeyColumn,
+  layoutFor,
+  metadataRows,
+  mismatchError,
+  type ScanCursor,
+  type SqlDriver,
+  type SqlReads,
+  SqlStore,
+  type SqlStoreOptions,
+  sleep,
+  type SqlTransaction,
+  type SqlWrites,
+  type StoredRow,
+  StoreSchemaError,
+  type StoreLayout,
+  type TableLayout,
+} from './sql.js'
+
+/** Rows per INSERT: large enough to amortise a round trip, small enough to keep messages modest. */
+const ROWS_PER_STATEMENT = 5000
+
+interface Queryable {
+  query(config: pg.QueryConfig): Promise<pg.QueryResult<any>>
+}
+
+function statementName(text: string): string {
+  return 'st_' + createHash('sha256').update(text).digest('hex').slice(0, 24)
+}
+
+/** Run `text` as a named prepared statement: parsed once per connection, values always bound. */
+function run<R = any>(on: Queryable, text: string, values: unknown[] = []): Promise<{ rows: R[] }> {
+  return on.query({ name: statementName(text), text, values })
+}
+
+const toStored = (rows: { canonical: string; weight: string | number; key?: Buffer; id?: Buffer }[]): StoredRow[] =>
+  rows.map((r) => ({ canonical: r.canonical, weight: Number(r.weight), ...(r.key ? { key: r.key, id: r.id } : {}) }))
+
+function readsOn(on: Queryable, layout: () => StoreLayout): SqlReads {
+  return {
+    async rowsByKeys(table: TableLayout, column: KeyColumn, keys: readonly Buffer[]) {
+      const c = column.column
+      const r = await run(on, `SELECT canonical, weight FROM ${table.name} WHERE ${c} = ANY($1::bytea[]) ORDER BY ${c}, id`, [keys])
+      return toStored(r.rows)
+    },
+    async rowsByIds(table: TableLayout, ids: readonly Buffer[]) {
+      const r = await run(on, `SELECT canonical, weight FROM ${table.name} WHERE id = ANY($1::bytea[])`, [ids])
+      return toStored(r.rows)
+    },
+    async rowsInOrder(table: TableLayout, column: KeyColumn, after: ScanCursor | undefined, limit: number) {
+      const c = column.column
+      const r =
+        after === undefined
+          ? await run(on, `SELECT ${c} AS key, id, canonical, weight FROM ${table.name} ORDER BY ${c}, id LIMIT $1`, [limit])
+          : await run(
+              on,
+              `SELECT ${c} AS key, id, canonical, weight FROM ${table.name} WHERE (${c}, id) > ($1::bytea, $2::bytea) ` +
+                `ORDER BY ${c}, id LIMIT $3`,
+              [after.key, after.id, limit],
+            )
+      return toStored(r.rows)
+    },
+    async rowsById(table: TableLayout, after: Buffer | undefined, limit: number) {
+      const r =
+        after === undefined
+          ? await run(on, `SELECT id, canonical, weight FROM ${table.name} ORDER BY id LIMIT $1`, [limit])
+          : await run(on, `SELECT id, canonical, weight FROM ${table.name} WHERE id > $1::bytea ORDER BY id LIMIT $2`, [after, limit])
+      return r.rows.map((row: { id: Buffer; canonical: string; weight: string }) => ({
+        id: row.id,
+        canonical: row.canonical,
+        weight: Number(row.weight),
+      }))
+    },
+    async allRows(table: TableLayout) {
+      return toStored((await run(on, `SELECT canonical, weight FROM ${table.name}`)).rows)
+    },
+    async lastUpdates(tables: readonly string[]) {
+      const r = await run<{ table_name: string; t: string }>(
+        on,
+        `SELECT table_name, t FROM ${layout().lastUpdateTable} WHERE table_name = ANY($1::text[])`,
+        [tables],
+      )
+      return new Map(r.rows.map((row) => [row.table_name, Number(row.t)]))
+    },
+  }
+}
+
+function writesOn(on: Queryable, layout: () => StoreLayout): SqlWrites {
+  return {
+    ...readsOn(on, layout),
+    async upsert(table: TableLayout, rows: readonly EncodedRow[]) {
+      const columns = ['id', 'canonical', 'weight', ...table.keys.map((k) => k.column)]
+      const types = ['bytea[]', 'text[]', 'int8[]', ...table.keys.map(() => 'bytea[]')]
+      // Rows arrive sorted by id, so concurrent writers lock shared rows in the same order.
+      const text =
+        `WITH changed AS (INSERT INTO ${table.name} AS s (${columns.join(', ')}) ` +
+        `SELECT * FROM unnest(${types.map((t, i) => `$${i + 1}::${t}`).join(', ')}) ` +
+        `ON CONFLICT (id) DO UPDATE SET weight = s.weight + excluded.weight RETURNING id, weight) ` +
+        `SELECT id FROM changed WHERE weight = 0`
+      const emptied: Buffer[] = []
+      for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+        const batch = rows.slice(i, i + ROWS_PER_STATEMENT)
+        const values: unknown[] = [batch.map((r) => r.id), batch.map((r) => r.canonical), batch.map((r) => r.weight)]
+        table.keys.forEach((_, k) => values.push(batch.map((r) => r.keys[k]!)))
+        const r = await run<{ id: Buffer }>(on, text, values)
+        for (const row of r.rows) emptied.push(row.id)
+      }
+      if (emptied.length > 0) {
+        await run(on, `DELETE FROM ${table.name} WHERE id = ANY($1::bytea[]) AND weight = 0`, [emptied])
+      }
+    },
+    async clear(table: TableLayout) {
+      await run(on, `DELETE FROM ${table.name}`)
+    },
+  }
+}
+
+/** "the PostgreSQL database <name> on <host>", for messages (never the password). */
+function describeDatabase(options: pg.PoolConfig): string {
+  let database = options.database
+  let host = options.host
+  if (options.connectionString) {
+    try {
+      const url = new URL(options.connectionString)
+      database ??= decodeURIComponent(url.pathname.slice(1))
+      host ??= url.hostname
+    } catch {
+      // not a URL: keep what the options say
+    }
+  }
+  return `the PostgreSQL database${database ? ' ' + database : ''}${host ? ' on ' + host : ''}`
+}
+
+class PostgresDriver implements SqlDriver {
+  readonly kind = 'postgres' as const
+  readonly waitsBeforeBegin = false
+  readonly readsShareTheTransaction = false
+  readonly mutex = new Mutex()
+  readonly location: string
+  private layout: StoreLayout | undefined
+  /** Key of the advisory lock that orders writers without a time (per schema and prefix). */
+  private lockKey: string | undefined
+  /** NOTIFY channel on which commits that mark times are announced (per schema and prefix). */
+  private channel: string | undefined
+  /** A connection that LISTENs on the channel, opened when an iteration first has to wait. */
+  private listener: Promise<pg.Client | undefined> | undefined
+  private readonly wakers = new Set<() => void>()
+  private closed = false
+  private readonly reads: SqlReads
+
+  constructor(
+    readonly pool: pg.Pool,
+    private readonly ownsPool: boolean,
+  ) {
+    this.location = describeDatabase(pool.options)
+    this.reads = readsOn(pool, () => this.layout!)
+  }
+
+  /** A pooled connection whose errors (a dropped connection) are turned into failed queries, not a crash. */
+  private async connect(): Promise<{ client: pg.PoolClient; release: (broken?: boolean) => void }> {
+    const client = await this.pool.connect()
+    let failure: Error | undefined
+    const onError = (e: Error): void => {
+      failure = e
+    }
+    client.on('error', onError)
+    let released = false
+    return {
+      client,
+      release: (broken = false) => {
+        if (released) return
+        released = true
+        client.removeListener('error', onError)
+        // A broken connection is closed rather than handed to the next iteration.
+        client.release(broken || failure ? (failure ?? new Error('connection discarded')) : undefined)
+      },
+    }
+  }
+
+  async setup(layout: StoreLayout, createTables: boolean): Promise<void> {
+    this.layout = layout
+    const { client, release } = await this.connect()
+    let broken = false
+    try {
+      await client.query('BEGIN')
+      // Two processes opening a fresh database at once must not both create the tables.
+      const key = await client.query<{ key: string }>(`SELECT hashtextextended(current_schema() || ':' || $1::text, 0)::text AS key`, [
+        layout.prefix,
+      ])
+      this.lockKey = key.rows[0]!.key
+      this.channel = checkIdentifier(`${layout.prefix}_written_${createHash('sha256').update(this.lockKey).digest('hex').slice(0, 12)}`)
+      await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [this.lockKey])
+      const meta = checkIdentifier(layout.metaTable)
+      const last = checkIdentifier(layout.lastUpdateTable)
+      const exists = async (name: string): Promise<boolean> =>
+        (await client.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [name])).rows[0]!.found !== null
+      if (!(await exists(meta))) {
+        if (!createTables) {
+          throw new StoreSchemaError(
+            `stepping: ${this.location} has no stepping tables (prefix "${layout.prefix}") in its current schema: ` +
+              `open it with { createTables: true } to create them`,
+          )
+        }
+        // Only generated, checked identifiers here: sent as one script, one round trip.
+        const ddl = [
+          `CREATE TABLE ${meta} (name text PRIMARY KEY, value text NOT NULL)`,
+          `CREATE TABLE ${last} (table_name text PRIMARY KEY, t bigint NOT NULL)`,
+        ]
+        for (const t of layout.tables) {
+          const keyColumns = t.keys.map((k) => `, ${k.column} bytea NOT NULL`).join('')
+          ddl.push(`CREATE TABLE ${t.name} (id bytea PRIMARY KEY, canonical text NOT NULL, weight bigint NOT NULL${keyColumns})`)
+          // bytea compares bytewise: (key, id) is the memory store's order.
+          for (const k of t.keys) ddl.push(`CREATE INDEX ${k.sqlIndex} ON ${t.name} (${k.column}, id)`)
+        }
+        await client.query(ddl.join(';\n'))
+        const rows = metadataRows(layout)
+        await client.query(`INSERT INTO ${meta} (name, value) SELECT unnest($1::text[]), unnest($2::text[])`, [
+          rows.map(([name]) => name),
+          rows.map(([, value]) => value),
+        ])
+        await client.query(`INSERT INTO ${last} (table_name, t) SELECT unnest($1::text[]), 0`, [layout.tables.map((t) => t.name)])
+      } else {
+        const rows = (await client.query<{ name: string; value: string }>(`SELECT name, value FROM ${meta}`)).rows
+        const stored = new Map(rows.map((r) => [r.name, r.value]))
+        if (stored.get('fingerprint') !== layout.fingerprint) throw mismatchError(layout, stored, this.location)
+        for (const t of layout.tables) {
+          if (!(await exists(t.name))) throw new StoreSchemaError(`stepping: table ${t.name} (${t.delay.path}) is missing from ${this.location}`)
+        }
+      }
+      await client.query('COMMIT')
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true
+      })
+      throw e
+    } finally {
+      release(broken)
+    }
+  }
+
+  async begin(serialise: boolean, acrossCommits: boolean): Promise<SqlTransaction> {
+    const { client, release } = await this.connect()
+    let locked = false
+    let open = false
+    try {
+      if (serialise && acrossCommits) {
+        // Session-level, so that it is held over the commits of `flushEverySet`; it goes away with the connection.
+        await client.query('SELECT pg_advisory_lock($1::bigint)', [this.lockKey])
+        locked = true
+      }
+      await client.query('BEGIN')
+      open = true
+      // Released by COMMIT or ROLLBACK (or a lost connection).
+      if (serialise && !acrossCommits) await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [this.lockKey])
+    } catch (e) {
+      release(true)
+      throw e
+    }
+    const session = writesOn(client, () => this.layout!)
+    const end = async (): Promise<void> => {
+      let broken = false
+      if (locked) {
+        try {
+          await client.query('SELECT pg_advisory_unlock($1::bigint)', [this.lockKey])
+        } catch {
+          broken = true
+        }
+      }
+      release(broken)
+    }
+    return {
+      session,
+      commit: async (marks, time, reopen) => {
+        if (time !== undefined && marks.length > 0) {
+          // One round trip: mark the times, and wake the writers waiting for them (delivered at COMMIT).
+          await run(
+            client,
+            `WITH marked AS (UPDATE ${this.layout!.lastUpdateTable} SET t = GREATEST(t, $1::bigint) WHERE table_name = ANY($2::text[]) RETURNING 1) ` +
+              `SELECT pg_notify($3, $1::text)`,
+            [time, [...marks].sort(), this.channel],
+          )
+        }
+        await client.query('COMMIT')
+        open = false
+        if (reopen) {
+          await client.query('BEGIN')
+          open = true
+        } else {
+          await end()
+        }
+      },
+      rollback: async () => {
+        if (!open) return end()
+        open = false
+        try {
+          await client.query('ROLLBACK')
+        } catch {
+          // The connection is gone, and with it the transaction and the lock.
+          release(true)
+          return
+        }
+        await end()
+      },
+    }
+  }
+
+  async read<R>(work: (reads: SqlReads) => Promise<R>): Promise<R> {
+    return work(this.reads)
+  }
+
+  /** Notifications wake a waiting writer at once; polling is only the fallback. */
+  readonly maxPauseMs = 20
+
+  private listen(): Promise<pg.Client | undefined> {
+    this.listener ??= (async () => {
+      const client = new pg.Client(this.pool.options)
+      client.on('error', () => {
+        // Lost: the next wait opens another.
+        this.listener = undefined
+      })
+      client.on('notification', () => {
+        for (const wake of this.wakers) wake()
+        this.wakers.clear()
+      })
+      try {
+        await client.connect()
+        await client.query(`LISTEN ${this.channel}`)
+        if (this.closed) await client.end()
+        return client
+      } catch {
+        this.listener = undefined
+        await client.end().catch(() => undefined)
+        return undefined
+      }
+    })()
+    return this.listener
+  }
+
+  pause(ms: number): Promise<void> {
+    if (this.closed) return sleep(ms)
+    void this.listen()
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer)
+        this.wakers.delete(wake)
+        resolve()
+      }
+      const timer = setTimeout(wake, ms)
+      this.wakers.add(wake)
+    })
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    const listener = await this.listener
+    await listener?.end().catch(() => undefined)
+    if (this.ownsPool) await this.pool.end()
+  }
+}
+
+/** A store kept in PostgreSQL, read and written with pg. */
+export class PostgresStore extends SqlStore {
+  /** The connection pool. */
+  readonly pool: pg.Pool
+
+  /** @internal use `postgresStore` */
+  constructor(graph: Graph<any, any>, layout: StoreLayout, driver: PostgresDriver, options: SqlStoreOptions) {
+    super(graph.def, layout, driver, options)
+    this.pool = driver.pool
+  }
+}
+
+/**
+ * Open (and with `createTables`, create) the store for `graph` in PostgreSQL:
+ * a connection URL (the store owns its pool and ends it on `close()`) or a
+ * `pg.Pool` (left open).
+ */
+export async function postgresStore(poolOrUrl: pg.Pool | string, graph: Graph<any, any>, options: SqlStoreOptions = {}): Promise<PostgresStore> {
+  const layout = layoutFor(graph.def, options.prefix)
+  const owns = typeof poolOrUrl === 'string'
+  const pool = owns ? new pg.Pool({ connectionString: poolOrUrl }) : poolOrUrl
+  // An idle connection that drops is removed by the pool; without a listener it would crash the process.
+  if (owns) pool.on('error', () => undefined)
+  const driver = new PostgresDriver(pool, owns)
+  try {
+    await driver.setup(layout, options.createTables ?? false)
+  } catch (e) {
+    if (owns) await pool.end().catch(() => undefined)
+    throw e
+  }
+  return new PostgresStore(graph, layout, driver, options)
+}

@@ -1,0 +1,295 @@
+/**
+ * The SQLite store (better-sqlite3): the embedded default for a single service.
+ * State lives in one table per delay vertex (see sql.ts); the database runs in
+ * WAL mode; an iteration is one `BEGIN IMMEDIATE ... COMMIT` transaction, so
+ * several processes can share one file: SQLite lets one writer in at a time,
+ * and the time protocol orders them.
+ *
+ * better-sqlite3 is synchronous: each read or write below is one prepared
+ * statement run to completion, and keys are passed as one JSON parameter
+ * (`json_each`) so that a lookup is one query whatever the number of keys.
+ */
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
+import Database from 'better-sqlite3'
+import type { Graph } from '../graph/compile.js'
+import { Mutex } from './store.js'
+import {
+  checkIdentifier,
+  type EncodedRow,
+  type KeyColumn,
+  layoutFor,
+  metadataRows,
+  mismatchError,
+  type ScanCursor,
+  type SqlDriver,
+  type SqlReads,
+  SqlStore,
+  type SqlStoreOptions,
+  sleep,
+  type SqlTransaction,
+  type SqlWrites,
+  type StoredRow,
+  StoreSchemaError,
+  type StoreLayout,
+  type TableLayout,
+} from './sql.js'
+
+type Db = Database.Database
+type Statement = Database.Statement<unknown[], unknown>
+
+/** Iterations on one file from one process take turns: a second connection's BEGIN would block the thread. */
+const fileMutexes = new Map<string, Mutex>()
+
+function mutexFor(db: Db): Mutex {
+  if (db.memory || db.name === '' || db.name === ':memory:') return new Mutex()
+  const file = resolve(db.name)
+  let m = fileMutexes.get(file)
+  if (!m) fileMutexes.set(file, (m = new Mutex()))
+  return m
+}
+
+const hexList = (buffers: readonly Buffer[]): string => JSON.stringify(buffers.map((b) => b.toString('hex')))
+
+/** Multi-row statements come in power-of-two sizes, so a few prepared statements serve every batch. */
+const MAX_ROWS_PER_STATEMENT = 256
+
+class SqliteDriver implements SqlDriver {
+  readonly kind = 'sqlite' as const
+  readonly waitsBeforeBegin = true
+  readonly readsShareTheTransaction = true
+  readonly mutex: Mutex
+  readonly location: string
+  private readonly statements = new Map<string, Statement>()
+  private layout: StoreLayout | undefined
+
+  constructor(
+    readonly db: Db,
+    private readonly ownsDb: boolean,
+  ) {
+    this.mutex = mutexFor(db)
+    this.location = db.memory ? 'the in-memory SQLite database' : `the SQLite database ${db.name}`
+  }
+
+  private statement(sql: string): Statement {
+    let s = this.statements.get(sql)
+    if (!s) this.statements.set(sql, (s = this.db.prepare(sql)))
+    return s
+  }
+
+  private tableExists(name: string): boolean {
+    return this.statement(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined
+  }
+
+  async setup(layout: StoreLayout, createTables: boolean): Promise<void> {
+    this.layout = layout
+    const meta = checkIdentifier(layout.metaTable)
+    const last = checkIdentifier(layout.lastUpdateTable)
+    this.db.exec('BEGIN IMMEDIATE')
+    try {
+      if (!this.tableExists(meta)) {
+        if (!createTables) {
+          throw new StoreSchemaError(
+            `stepping: ${this.location} has no stepping tables (prefix "${layout.prefix}"): ` +
+              `open it with { createTables: true } to create them`,
+          )
+        }
+        this.db.exec(`CREATE TABLE ${meta} (name TEXT PRIMARY KEY, value TEXT NOT NULL)`)
+        this.db.exec(`CREATE TABLE ${last} (table_name TEXT PRIMARY KEY, t INTEGER NOT NULL)`)
+        for (const t of layout.tables) this.createTable(t)
+        const insertMeta = this.db.prepare(`INSERT INTO ${meta} (name, value) VALUES (?, ?)`)
+        for (const [name, value] of metadataRows(layout)) insertMeta.run(name, value)
+        const insertTime = this.db.prepare(`INSERT INTO ${last} (table_name, t) VALUES (?, 0)`)
+        for (const t of layout.tables) insertTime.run(t.name)
+      } else {
+        const rows = this.db.prepare(`SELECT name, value FROM ${meta}`).all() as { name: string; value: string }[]
+        const stored = new Map(rows.map((r) => [r.name, r.value]))
+        if (stored.get('fingerprint') !== layout.fingerprint) throw mismatchError(layout, stored, this.location)
+        for (const t of layout.tables) {
+          if (!this.tableExists(t.name)) throw new StoreSchemaError(`stepping: table ${t.name} (${t.delay.path}) is missing from ${this.location}`)
+        }
+      }
+      this.db.exec('COMMIT')
+    } catch (e) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK')
+      throw e
+    }
+  }
+
+  private createTable(t: TableLayout): void {
+    const keyColumns = t.keys.map((k) => `, ${k.column} BLOB NOT NULL`).join('')
+    // BLOBs compare bytewise: (key, id) is the memory store's order.
+    this.db.exec(
+      `CREATE TABLE ${t.name} (id BLOB PRIMARY KEY, canonical TEXT NOT NULL, weight INTEGER NOT NULL${keyColumns}) WITHOUT ROWID`,
+    )
+    for (const k of t.keys) this.db.exec(`CREATE INDEX ${k.sqlIndex} ON ${t.name} (${k.column}, id)`)
+  }
+
+  // ---- reads (one statement each)
+
+  readonly reads: SqlReads = {
+    rowsByKeys: async (table: TableLayout, column: KeyColumn, keys: readonly Buffer[]) =>
+      this.statement(
+        `SELECT canonical, weight FROM ${table.name} WHERE ${column.column} IN (SELECT unhex(value) FROM json_each(?)) ` +
+          `ORDER BY ${column.column}, id`,
+      ).all(hexList(keys)) as StoredRow[],
+    rowsByIds: async (table: TableLayout, ids: readonly Buffer[]) =>
+      this.statement(`SELECT canonical, weight FROM ${table.name} WHERE id IN (SELECT unhex(value) FROM json_each(?))`).all(
+        hexList(ids),
+      ) as StoredRow[],
+    rowsInOrder: async (table: TableLayout, column: KeyColumn, after: ScanCursor | undefined, limit: number) => {
+      const c = column.column
+      return (
+        after === undefined
+          ? this.statement(`SELECT ${c} AS key, id, canonical, weight FROM ${table.name} ORDER BY ${c}, id LIMIT ?`).all(limit)
+          : this.statement(
+              `SELECT ${c} AS key, id, canonical, weight FROM ${table.name} WHERE (${c}, id) > (?, ?) ORDER BY ${c}, id LIMIT ?`,
+            ).all(after.key, after.id, limit)
+      ) as StoredRow[]
+    },
+    rowsById: async (table: TableLayout, after: Buffer | undefined, limit: number) =>
+      (after === undefined
+        ? this.statement(`SELECT id, canonical, weight FROM ${table.name} ORDER BY id LIMIT ?`).all(limit)
+        : this.statement(`SELECT id, canonical, weight FROM ${table.name} WHERE id > ? ORDER BY id LIMIT ?`).all(after, limit)) as (StoredRow & {
+        id: Buffer
+      })[],
+    allRows: async (table: TableLayout) => this.statement(`SELECT canonical, weight FROM ${table.name}`).all() as StoredRow[],
+    lastUpdates: async (tables: readonly string[]) => {
+      const rows = this.statement(
+        `SELECT table_name, t FROM ${this.layout!.lastUpdateTable} WHERE table_name IN (SELECT value FROM json_each(?))`,
+      ).all(JSON.stringify(tables)) as { table_name: string; t: number }[]
+      return new Map(rows.map((r) => [r.table_name, r.t]))
+    },
+  }
+
+  // ---- writes
+
+  private upsertStatement(table: TableLayout, rows: number): Statement {
+    const columns = ['id', 'canonical', 'weight', ...table.keys.map((k) => k.column)]
+    const tuple = '(' + columns.map(() => '?').join(', ') + ')'
+    return this.statement(
+      `INSERT INTO ${table.name} (${columns.join(', ')}) VALUES ${Array(rows).fill(tuple).join(', ')} ` +
+        `ON CONFLICT (id) DO UPDATE SET weight = weight + excluded.weight RETURNING id, weight`,
+    )
+  }
+
+  private upsertSync(table: TableLayout, rows: readonly EncodedRow[]): void {
+    const emptied: Buffer[] = []
+    let i = 0
+    while (i < rows.length) {
+      let n = MAX_ROWS_PER_STATEMENT
+      while (n > rows.length - i) n >>= 1
+      const params: unknown[] = []
+      for (let j = i; j < i + n; j++) {
+        const r = rows[j]!
+        params.push(r.id, r.canonical, r.weight, ...r.keys)
+      }
+      for (const out of this.upsertStatement(table, n).all(...params) as { id: Buffer; weight: number }[]) {
+        if (out.weight === 0) emptied.push(out.id)
+      }
+      i += n
+    }
+    if (emptied.length > 0) {
+      this.statement(`DELETE FROM ${table.name} WHERE id IN (SELECT unhex(value) FROM json_each(?)) AND weight = 0`).run(hexList(emptied))
+    }
+  }
+
+  private readonly writes: SqlWrites = {
+    ...this.reads,
+    upsert: async (table, rows) => this.upsertSync(table, rows),
+    clear: async (table) => {
+      this.statement(`DELETE FROM ${table.name}`).run()
+    },
+  }
+
+  private markSync(tables: readonly string[], time: number): void {
+    if (tables.length === 0) return
+    this.statement(
+      `UPDATE ${this.layout!.lastUpdateTable} SET t = max(t, ?) WHERE table_name IN (SELECT value FROM json_each(?))`,
+    ).run(time, JSON.stringify(tables))
+  }
+
+  async begin(_serialise: boolean, _acrossCommits: boolean): Promise<SqlTransaction> {
+    // IMMEDIATE takes the write lock now: a snapshot taken by a deferred BEGIN could not be
+    // upgraded once another process has committed. Other processes wait (busy timeout).
+    this.db.exec('BEGIN IMMEDIATE')
+    let open = true
+    return {
+      session: this.writes,
+      commit: async (marks, time, reopen) => {
+        // Marking and committing run without a pause, so nothing in this process sees marks uncommitted.
+        if (time !== undefined) this.markSync(marks, time)
+        this.db.exec('COMMIT')
+        open = false
+        if (reopen) {
+          this.db.exec('BEGIN IMMEDIATE')
+          open = true
+        }
+      },
+      rollback: async () => {
+        if (open && this.db.inTransaction) this.db.exec('ROLLBACK')
+        open = false
+      },
+    }
+  }
+
+  async read<R>(work: (reads: SqlReads) => Promise<R>): Promise<R> {
+    return work(this.reads)
+  }
+
+  /**
+   * SQLite has no way to tell another process "committed", so a waiting writer polls; a poll
+   * of the tiny last_update table costs microseconds, so poll often, and a writer's turn
+   * starts within a millisecond of the commit it waits for.
+   */
+  readonly maxPauseMs = 1
+
+  pause(ms: number): Promise<void> {
+    return sleep(ms)
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDb && this.db.open) this.db.close()
+  }
+}
+
+/** A store kept in a SQLite file (or an in-memory database), read and written with better-sqlite3. */
+export class SqliteStore extends SqlStore {
+  /** The better-sqlite3 connection. */
+  readonly db: Db
+
+  /** @internal use `sqliteStore` */
+  constructor(graph: Graph<any, any>, layout: StoreLayout, driver: SqliteDriver, options: SqlStoreOptions) {
+    super(graph.def, layout, driver, options)
+    this.db = driver.db
+  }
+}
+
+/**
+ * Open (and with `createTables`, create) the store for `graph` in a SQLite
+ * database: a file path, ':memory:', or an open better-sqlite3 Database
+ * (which stays open after `store.close()`).
+ */
+export async function sqliteStore(dbOrPath: Db | string, graph: Graph<any, any>, options: SqlStoreOptions = {}): Promise<SqliteStore> {
+  const layout = layoutFor(graph.def, options.prefix)
+  const owns = typeof dbOrPath === 'string'
+  if (owns && !options.createTables && dbOrPath !== ':memory:' && dbOrPath !== '' && !existsSync(dbOrPath)) {
+    throw new StoreSchemaError(`stepping: there is no SQLite database at ${dbOrPath}: open it with { createTables: true } to create one`)
+  }
+  // A generous busy timeout: another process's iteration may hold the write lock for a while.
+  const db = owns ? new Database(dbOrPath, { timeout: 30_000 }) : dbOrPath
+  try {
+    if (!db.memory) {
+      const mode = db.pragma('journal_mode = WAL', { simple: true })
+      if (String(mode).toLowerCase() !== 'wal') throw new Error(`stepping: could not switch ${db.name} to WAL mode (got ${mode})`)
+    }
+    // In WAL mode, NORMAL loses no committed transaction when a process dies (only on power loss).
+    if (owns) db.pragma('synchronous = NORMAL')
+    const driver = new SqliteDriver(db, owns)
+    await driver.mutex.run(() => driver.setup(layout, options.createTables ?? false))
+    return new SqliteStore(graph, layout, driver, options)
+  } catch (e) {
+    if (owns && db.open) db.close()
+    throw e
+  }
+}
