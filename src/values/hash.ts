@@ -106,79 +106,21 @@ export function murmur3x86_128(bytes: Uint8Array): [number, number, number, numb
   return [h1 >>> 0, h2 >>> 0, h3 >>> 0, h4 >>> 0]
 }
 
-const charWord = (s: string, i: number): number =>
-  s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24)
+let scratch = new Uint8Array(1024)
 
-function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false
-  return true
+/** An ASCII string's bytes copied into a reused buffer: no encoder call, no allocation per row. */
+function asciiBytes(text: string): Uint8Array | undefined {
+  if (text.length > scratch.length) scratch = new Uint8Array(text.length * 2)
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c > 0x7f) return undefined
+    scratch[i] = c
+  }
+  return scratch.subarray(0, text.length)
 }
 
-/** MurmurHash3_x86_128 of an ASCII string's bytes, read with `charCodeAt` (no encoding, no allocation). */
-function murmurAscii(s: string): [number, number, number, number] {
-  const len = s.length
-  let h1 = 0
-  let h2 = 0
-  let h3 = 0
-  let h4 = 0
-  const blocks = len - (len & 15)
-  for (let i = 0; i < blocks; i += 16) {
-    let k1 = charWord(s, i)
-    let k2 = charWord(s, i + 4)
-    let k3 = charWord(s, i + 8)
-    let k4 = charWord(s, i + 12)
-    k1 = Math.imul(rotl(Math.imul(k1, C1), 15), C2)
-    h1 ^= k1
-    h1 = (Math.imul(rotl(h1, 19) + h2, 5) + 0x561ccd1b) | 0
-    k2 = Math.imul(rotl(Math.imul(k2, C2), 16), C3)
-    h2 ^= k2
-    h2 = (Math.imul(rotl(h2, 17) + h3, 5) + 0x0bcaa747) | 0
-    k3 = Math.imul(rotl(Math.imul(k3, C3), 17), C4)
-    h3 ^= k3
-    h3 = (Math.imul(rotl(h3, 15) + h4, 5) + 0x96cd1c35) | 0
-    k4 = Math.imul(rotl(Math.imul(k4, C4), 18), C1)
-    h4 ^= k4
-    h4 = (Math.imul(rotl(h4, 13) + h1, 5) + 0x32ac3b17) | 0
-  }
-  // The tail as zero-padded words; a word is mixed in only if the tail reaches into it.
-  const tail = len & 15
-  let k1 = 0
-  let k2 = 0
-  let k3 = 0
-  let k4 = 0
-  for (let i = 0; i < tail; i++) {
-    const byte = s.charCodeAt(blocks + i) << ((i & 3) * 8)
-    if (i < 4) k1 |= byte
-    else if (i < 8) k2 |= byte
-    else if (i < 12) k3 |= byte
-    else k4 |= byte
-  }
-  if (tail > 12) h4 ^= Math.imul(rotl(Math.imul(k4, C4), 18), C1)
-  if (tail > 8) h3 ^= Math.imul(rotl(Math.imul(k3, C3), 17), C4)
-  if (tail > 4) h2 ^= Math.imul(rotl(Math.imul(k2, C2), 16), C3)
-  if (tail > 0) h1 ^= Math.imul(rotl(Math.imul(k1, C1), 15), C2)
-  h1 ^= len
-  h2 ^= len
-  h3 ^= len
-  h4 ^= len
-  h1 = (h1 + h2 + h3 + h4) | 0
-  h2 = (h2 + h1) | 0
-  h3 = (h3 + h1) | 0
-  h4 = (h4 + h1) | 0
-  h1 = fmix(h1)
-  h2 = fmix(h2)
-  h3 = fmix(h3)
-  h4 = fmix(h4)
-  h1 = (h1 + h2 + h3 + h4) | 0
-  h2 = (h2 + h1) | 0
-  h3 = (h3 + h1) | 0
-  h4 = (h4 + h1) | 0
-  return [h1 >>> 0, h2 >>> 0, h3 >>> 0, h4 >>> 0]
-}
-
-/** MurmurHash3_x86_128 of a string's UTF-8 bytes. */
 function murmurText(text: string): [number, number, number, number] {
-  return isAscii(text) ? murmurAscii(text) : murmur3x86_128(Buffer.from(text, 'utf8'))
+  return murmur3x86_128(asciiBytes(text) ?? Buffer.from(text, 'utf8'))
 }
 
 const hexWords = Buffer.alloc(16)
