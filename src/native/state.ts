@@ -265,12 +265,16 @@ export class NativeStateTable<T> implements StateTable<T> {
     if (i < 0) return undeclared(this.toZSet(), index).lookupKeys(index, encodedKeys)
     const out = new ZSet<T>()
     if (encodedKeys.length === 0) return out
-    const total = this.lookupSlots(i, encodedKeys, false, NO_COUNTS)
+    // Rows are distinct (a repeated key finds the same rows, set again to the same entry).
+    return this.scratchToZSet(this.lookupSlots(i, encodedKeys, false, NO_COUNTS), out)
+  }
+
+  /** The first `n` rows of `scratch.slots`/`scratch.slotWeights` as ZSet entries of `out`. */
+  private scratchToZSet(n: number, out: ZSet<T> = new ZSet<T>()): ZSet<T> {
     const { slots, slotWeights } = scratch
     const { rows, rowKeys } = this
     const entries = out.entries
-    // Rows are distinct (a repeated key finds the same rows, set again to the same entry).
-    for (let k = 0; k < total; k++) {
+    for (let k = 0; k < n; k++) {
       const slot = slots[k]!
       const key = rowKeys[slot]!
       entries.set(key, { key, value: rows[slot]!, weight: slotWeights[k]! })
@@ -360,17 +364,7 @@ export class NativeStateTable<T> implements StateTable<T> {
   }
 
   toZSet(): ZSet<T> {
-    const out = new ZSet<T>()
-    const n = this.allSlots()
-    const { slots, slotWeights } = scratch
-    const { rows, rowKeys } = this
-    const entries = out.entries
-    for (let k = 0; k < n; k++) {
-      const slot = slots[k]!
-      const key = rowKeys[slot]!
-      entries.set(key, { key, value: rows[slot]!, weight: slotWeights[k]! })
-    }
-    return out
+    return this.scratchToZSet(this.allSlots())
   }
 
   // iter and iterByIndex with keys read everything at once, so they return arrays
