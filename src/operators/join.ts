@@ -52,45 +52,51 @@ function bucketsByKey<T>(z: ZSet<T>, index: Index<T, unknown>): Map<string, Entr
   return out
 }
 
-export function joinZSets<L, R>(l: ZSet<L>, r: ZSet<R>, onLeft: Index<L, unknown>, onRight: Index<R, unknown>): ZSet<Pair<L, R>> {
+/** Join `l` with the right rows grouped by key (each side's key is computed once per row). */
+function joinWithRightBuckets<L, R>(l: ZSet<L>, onLeft: Index<L, unknown>, right: Map<string, Entry<R>[]>): ZSet<Pair<L, R>> {
   const out = new ZSet<Pair<L, R>>()
-  if (l.isEmpty() || r.isEmpty()) return out
-  if (l.size <= r.size) {
-    const left = bucketsByKey(l, onLeft)
-    for (const re of r.entries.values()) {
-      const matches = left.get(onRight.encodeKey(onRight.key(re.value)))
-      if (matches) for (const le of matches) emit(out, le, re)
-    }
-  } else {
-    const right = bucketsByKey(r, onRight)
-    for (const le of l.entries.values()) {
-      const matches = right.get(onLeft.encodeKey(onLeft.key(le.value)))
-      if (matches) for (const re of matches) emit(out, le, re)
-    }
+  for (const le of l.entries.values()) {
+    const matches = right.get(onLeft.encodeKey(onLeft.key(le.value)))
+    if (matches) for (const re of matches) emit(out, le, re)
   }
   return out
+}
+
+function joinWithLeftBuckets<L, R>(left: Map<string, Entry<L>[]>, r: ZSet<R>, onRight: Index<R, unknown>): ZSet<Pair<L, R>> {
+  const out = new ZSet<Pair<L, R>>()
+  for (const re of r.entries.values()) {
+    const matches = left.get(onRight.encodeKey(onRight.key(re.value)))
+    if (matches) for (const le of matches) emit(out, le, re)
+  }
+  return out
+}
+
+export function joinZSets<L, R>(l: ZSet<L>, r: ZSet<R>, onLeft: Index<L, unknown>, onRight: Index<R, unknown>): ZSet<Pair<L, R>> {
+  if (l.isEmpty() || r.isEmpty()) return new ZSet()
+  // Bucket the smaller side, probe with the larger.
+  return l.size <= r.size
+    ? joinWithLeftBuckets(bucketsByKey(l, onLeft), r, onRight)
+    : joinWithRightBuckets(l, onLeft, bucketsByKey(r, onRight))
 }
 
 function emit<L, R>(out: ZSet<Pair<L, R>>, le: Entry<L>, re: Entry<R>): void {
   out.addWeight(pairText(le.key, re.key), pair(le.value, re.value), le.weight * re.weight)
 }
 
-function keysOf<T>(z: ZSet<T>, index: Index<T, unknown>): string[] {
-  const keys = new Set<string>()
-  for (const e of z.entries.values()) keys.add(index.encodeKey(index.key(e.value)))
-  return [...keys]
-}
-
 async function evaluateJoin(v: Vertex, l: unknown, r: unknown): Promise<ZSet<Pair<unknown, unknown>>> {
   const onLeft = v.params.onLeft!
   const onRight = v.params.onRight!
+  // One side is this step's change, the other the state: bucket the change once, and
+  // use its keys both to read the state and to match the rows read.
   if (l instanceof ZSetView && r instanceof ZSet) {
     if (r.isEmpty()) return new ZSet()
-    return joinZSets(await l.lookup(onLeft, keysOf(r, onRight)), r, onLeft, onRight)
+    const right = bucketsByKey(r, onRight)
+    return joinWithRightBuckets(await l.lookup(onLeft, [...right.keys()]), onLeft, right)
   }
   if (r instanceof ZSetView && l instanceof ZSet) {
     if (l.isEmpty()) return new ZSet()
-    return joinZSets(l, await r.lookup(onRight, keysOf(l, onLeft)), onLeft, onRight)
+    const left = bucketsByKey(l, onLeft)
+    return joinWithLeftBuckets(left, await r.lookup(onRight, [...left.keys()]), onRight)
   }
   const lz = l instanceof ZSetView ? await l.materialize() : (l as ZSet<unknown>)
   const rz = r instanceof ZSetView ? await r.materialize() : (r as ZSet<unknown>)
