@@ -1,13 +1,7 @@
-/** Addition on the values streams carry: ZSets (the group of §2) and reducible scalars. */
+/** Addition on reducible scalars (numbers, bigints, ZSets), for reduce and scalar streams. */
 import type { Algebra } from '../graph/graph.js'
 import { InvalidValueError } from '../values/errors.js'
 import { ZSet } from '../zset/zset.js'
-
-export const zsetAlgebra: Algebra<ZSet<unknown>> = {
-  zero: () => new ZSet(),
-  add: (a, b) => a.add(b),
-  neg: (a) => a.neg(),
-}
 
 /** A reducible value: number, bigint or ZSet. */
 export type Reducible = number | bigint | ZSet<any>
