@@ -217,7 +217,7 @@ test.serial('installed with the platform package, offline: the query runs on the
   t.regex(demo.stdout, /^store: sqlite \(\.\/stepping-demo\.db\) · backend: native$/m)
   t.regex(demo.stdout, /^top 3 daily usages$/m)
   const inspect = await ok(t, bin, ['inspect', 'stepping-demo.db'], project)
-  t.regex(inspect.stdout, /delay tables: 7/)
+  t.regex(inspect.stdout, /delay tables: 6/)
 })
 
 test.serial('installed alone, offline: the same query runs on the TS backend with one warning', async (t) => {

@@ -66,3 +66,29 @@ storeTest('groupReduceFlatten: ZSet-valued reduce retracts an emptied group too'
   // stepping would keep { left: <empty ZSet>, right: 1 }
   await assertRows(t, (await tags.remove({ post: 1, tag: 'b' }))[0], [[st.pair(st.zset([['a', 1]]), 2), 1]])
 })
+
+storeTest('groupReduceFlatten: a group keeps its running total across steps for every kind of `by` (path, composite, computed, descending)', async (t, open) => {
+  type Sale = { shop: string; day: number; amount: number }
+  const bys = [
+    st.index<Sale>((s) => s.shop),
+    st.index<Sale>((s) => [s.shop, s.day]),
+    st.index<Sale>((s) => [s.shop, s.day], { ascending: [true, false] }),
+    st.index<Sale>((s) => `${s.shop}/${s.day}`, { name: 'shop_day' }),
+    st.index<Sale>((s) => [s.shop, s.day], { name: 'shop_day_pair', ascending: [true, true] }),
+  ]
+  for (const by of bys) {
+    const graph = st.compile([st.input<Sale>()], (sales) => st.groupReduceFlatten(sales, { by, zero: () => 0, pick: (s) => s.amount }))
+    const store = await open(graph)
+    const [sales] = st.actions(store, graph)
+    const key = (s: Sale) => by.key(s)
+    const a = { shop: 'a', day: 1, amount: 5 }
+    await sales.insert(a)
+    const b = { shop: 'a', day: 1, amount: 7 }
+    // The second step must find the first step's total (5) under the same group key.
+    await assertRows(t, (await sales.insert(b))[0], [
+      [st.pair(5, key(a)), -1],
+      [st.pair(12, key(a)), 1],
+    ])
+    await assertRows(t, (await sales.remove(a, b))[0], [[st.pair(12, key(a)), -1]])
+  }
+})

@@ -67,9 +67,20 @@ function toDailyUsage(p: st.Pair<number, DayKey>): DailyUsage {
   return { userId, meterId, date, value: p.left }
 }
 
+const DAY_MS = 86_400_000
+// Reads share few days, and Date#toISOString costs ~0.4 µs: remember days already formatted.
+const dayTexts = new Map<number, string>()
+
 /** The calendar day (UTC) of a timestamp, as 'YYYY-MM-DD'. */
 export function isoDate(timestamp: Date): string {
-  return timestamp.toISOString().slice(0, 10)
+  const day = Math.floor(timestamp.getTime() / DAY_MS)
+  let text = dayTexts.get(day)
+  if (text === undefined) {
+    text = timestamp.toISOString().slice(0, 10)
+    if (dayTexts.size >= 100_000) dayTexts.clear()
+    dayTexts.set(day, text)
+  }
+  return text
 }
 
 /** The cache's index: daily usages looked up (and ordered) by day. */

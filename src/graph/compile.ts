@@ -5,6 +5,7 @@
  */
 import { GraphError } from '../values/errors.js'
 import { BuildContext, Stream, withContext } from './builder.js'
+import { markBagOutputs } from './consolidation.js'
 import { GraphDef, type InputValidator, Scope, type Vertex } from './graph.js'
 
 /** An input without a runtime schema: `st.input<Row>()`. */
@@ -91,6 +92,7 @@ export function compile<const I extends readonly InputSpec[], const O extends Ou
   })
   resolveFeedbacks(ctx)
   finishScope(root)
+  markBagOutputs(root, outputs)
   const def = new GraphDef(root, inputVertices, outputs, validators)
   for (const f of ctx.onCompiled) f(def)
   return new Graph(def)

@@ -46,6 +46,8 @@ export interface Vertex {
   readonly value: ValueKind
   readonly scope: Scope
   readonly params: VertexParams
+  /** Set by compile: every consumer is linear, so this vertex may hand on an unconsolidated bag (zset/bag.ts). */
+  bagOutput?: boolean
 }
 
 export interface VertexParams {

@@ -13,9 +13,9 @@
  */
 import type { ScanRow } from '../runtime/view.js'
 import { rowKey } from '../values/encode.js'
-import type { Index } from '../zset/indexes.js'
-import { type StateTable, TsStateTable } from '../zset/state.js'
-import { type RowKey, ZSet } from '../zset/zset.js'
+import { encodedKeyOf, type Index } from '../zset/indexes.js'
+import { type StateTable, TsStateTable, splitByKey } from '../zset/state.js'
+import { type Entry, type RowKey, ZSet } from '../zset/zset.js'
 import type { Binding, NativeZSet } from './binding.js'
 
 /** `origin` of a row that disappeared, in `apply`/`mergeFrom` results. */
@@ -102,6 +102,7 @@ const scratch = {
   weights: new Float64Array(1024),
   changes: new Uint32Array(2048),
   slots: new Uint32Array(1024),
+  counts: new Uint32Array(1024),
   slotWeights: new Float64Array(1024),
 }
 
@@ -109,7 +110,7 @@ function bigger(n: number): number {
   return Math.max(1024, 2 ** Math.ceil(Math.log2(n)))
 }
 
-function u32(name: 'rowLengths' | 'keyLengths' | 'changes' | 'slots', n: number): Uint32Array {
+function u32(name: 'rowLengths' | 'keyLengths' | 'changes' | 'slots' | 'counts', n: number): Uint32Array {
   if (scratch[name].length < n) scratch[name] = new Uint32Array(bigger(n))
   return scratch[name]
 }
@@ -188,7 +189,7 @@ export class NativeStateTable<T> implements StateTable<T> {
       valueKeys[i] = e.key
       for (let j = 0; j < m; j++) {
         const index = indexes[j]!
-        const k = index.encodeKey(index.key(e.value))
+        const k = encodedKeyOf(index, e.value, e.groupKey)
         keys.add(k)
         keyLengths[i * m + j] = k.length
       }
@@ -267,6 +268,28 @@ export class NativeStateTable<T> implements StateTable<T> {
     if (encodedKeys.length === 0) return out
     // Rows are distinct (a repeated key finds the same rows, set again to the same entry).
     return this.scratchToZSet(this.lookupSlots(i, encodedKeys, false, NO_COUNTS), out)
+  }
+
+  lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): Entry<T>[][] {
+    const i = this.indexNumber(index)
+    if (i < 0) return splitByKey(this.lookupKeys(index, encodedKeys), index, encodedKeys)
+    const n = encodedKeys.length
+    if (n === 0) return []
+    const counts = u32('counts', n)
+    this.lookupSlots(i, encodedKeys, false, counts.subarray(0, n))
+    const { slots, slotWeights } = scratch
+    const { rows, rowKeys } = this
+    const out: Entry<T>[][] = new Array(n)
+    let p = 0
+    for (let k = 0; k < n; k++) {
+      const list: Entry<T>[] = new Array(counts[k]!)
+      for (let j = 0; j < list.length; j++, p++) {
+        const slot = slots[p]!
+        list[j] = { key: rowKeys[slot]!, value: rows[slot]!, weight: slotWeights[p]! }
+      }
+      out[k] = list
+    }
+    return out
   }
 
   /** The first `n` rows of `scratch.slots`/`scratch.slotWeights` as ZSet entries of `out`. */

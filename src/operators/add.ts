@@ -1,6 +1,7 @@
 /** add: the group operation on streams (pointwise +). */
 import { type Stream, Scalar, currentContext, streamOf, use } from '../graph/builder.js'
 import { ZSet } from '../zset/zset.js'
+import { Bag } from '../zset/bag.js'
 import { ZSetView } from '../runtime/view.js'
 import type { Vertex } from '../graph/graph.js'
 import { registerOperator } from './registry.js'
@@ -26,17 +27,36 @@ function isOwnSum(view: ZSetView<unknown>, add: Vertex): boolean {
 registerOperator('add', {
   // An integral is `delay(sum) + change`: keep it lazy so the state is not read whole.
   lazy: true,
-  async evaluate(v, [a, b]) {
+  evaluate(v, [a, b]) {
     if (v.value === 'scalar') return v.params.algebra!.add(a, b)
+    if (v.bagOutput) return concatenated(v, a, b)
+    const lazy = a instanceof ZSetView || b instanceof ZSetView
+    // Bags and no state: one consolidation of both (one map, not three).
+    if (!lazy && (a instanceof Bag || b instanceof Bag)) return (concatenated(v, a, b) as Bag<unknown>).toZSet()
+    // An integral's change may come as a bag: consolidate it, keep the state lazy.
+    if (a instanceof Bag) a = a.toZSet()
+    if (b instanceof Bag) b = b.toZSet()
     if (a instanceof ZSetView && b instanceof ZSet) return a.plus(b)
     if (b instanceof ZSetView && a instanceof ZSet) return b.plus(a)
     if (a instanceof ZSet && b instanceof ZSet) return a.add(b)
     // Both lazy, e.g. integrate(delay(x)) in recursion: keep this add's own running sum lazy
     // and read the other (the previous step's value, small) whole, not the whole sum.
     if (a instanceof ZSetView && b instanceof ZSetView) {
-      if (isOwnSum(a, v)) return a.plus(await b.materialize())
-      if (isOwnSum(b, v)) return b.plus(await a.materialize())
+      if (isOwnSum(a, v)) return b.materialize().then((bz) => a.plus(bz))
+      if (isOwnSum(b, v)) return a.materialize().then((az) => b.plus(az))
     }
     return undefined // the runtime materializes both and adds them
   },
 })
+
+/** Concatenate (no identities needed); synchronous unless a lazy state must be read. */
+function concatenated(v: Vertex, a: unknown, b: unknown): Promise<Bag<unknown>> | Bag<unknown> {
+  if (a instanceof ZSetView || b instanceof ZSetView) {
+    return Promise.all([a, b].map((x) => (x instanceof ZSetView ? x.materialize() : x))).then(([x, y]) => concatenated(v, x, y))
+  }
+  const blame = a instanceof Bag ? a.blameText : b instanceof Bag ? b.blameText : undefined
+  const out = new Bag<unknown>(v.path, blame)
+  out.append(a as ZSet<unknown> | Bag<unknown>)
+  out.append(b as ZSet<unknown> | Bag<unknown>)
+  return out
+}

@@ -3,6 +3,7 @@ import { type Grouped, type Stream, currentContext, streamOf, use } from '../gra
 import { pairText, rowKey } from '../values/encode.js'
 import { pair, type Pair } from '../values/value.js'
 import { ZSet } from '../zset/zset.js'
+import { consolidated } from '../zset/bag.js'
 import type { GroupedValue } from '../runtime/view.js'
 import { registerOperator } from './registry.js'
 
@@ -16,7 +17,7 @@ registerOperator('flatten', {
     const out = new ZSet<Pair<unknown, unknown>>()
     for (const { key, value } of (a as GroupedValue).values()) {
       const keyKey = rowKey(key)
-      for (const e of (value as ZSet<unknown>).entries.values()) {
+      for (const e of consolidated(value as ZSet<unknown>).entries.values()) {
         out.addWeight(pairText(e.key, keyKey), pair(e.value, key), e.weight)
       }
     }

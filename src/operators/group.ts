@@ -2,6 +2,7 @@
 import { Grouped, type Stream, currentContext, use } from '../graph/builder.js'
 import type { Index } from '../zset/indexes.js'
 import { ZSet } from '../zset/zset.js'
+import { Bag } from '../zset/bag.js'
 import type { GroupedValue } from '../runtime/view.js'
 import { registerOperator } from './registry.js'
 
@@ -12,8 +13,23 @@ export function group<T, K>(s: Stream<T>, options: { by: Index<T, K> }): Grouped
   return new Grouped<T, K>(ctx.vertex('group', 'grouped', [v], { by: options.by }), ctx)
 }
 
-export function groupZSet<T>(z: ZSet<T>, by: Index<T, unknown>): GroupedValue {
+export function groupZSet<T>(z: ZSet<T> | Bag<T>, by: Index<T, unknown>): GroupedValue {
   const out: GroupedValue = new Map()
+  if (z instanceof Bag) {
+    // A bag splits into bags: the groups' consumers are linear too, or the runtime consolidates.
+    for (let i = 0; i < z.length; i++) {
+      const value = z.values[i]!
+      const key = by.key(value)
+      const encoded = by.encodeKey(key)
+      let g = out.get(encoded)
+      if (!g) {
+        g = { key, value: new Bag<T>(z.source, z.blameText) }
+        out.set(encoded, g)
+      }
+      ;(g.value as Bag<T>).push(value, z.weights[i]!)
+    }
+    return out
+  }
   for (const e of z.entries.values()) {
     const key = by.key(e.value)
     const encoded = by.encodeKey(key)

@@ -18,22 +18,25 @@ function loop<T>(a: Stream<T>, indexes: readonly Index<T, any>[] | undefined, na
   })
 }
 
+/** A scalar's integral and the same delayed by one step (the integrator's own delay). */
+export function integrateScalar<T>(a: Scalar<T>, options: StateOptions = {}): { added: Scalar<T>; delayed: Scalar<T> } {
+  use(a, 'integrate')
+  const ctx = currentContext()
+  return ctx.frame('integrate', options.name, () => {
+    // Scalars have no feedback helper: close the loop by hand.
+    const placeholder = ctx.vertex('feedback', 'scalar', [])
+    ctx.feedbacks.push(placeholder)
+    const delayed = new Scalar<T>(ctx.vertex('delay', 'scalar', [placeholder], { algebra: a.algebra }), ctx, a.algebra)
+    const added = add(delayed, a)
+    placeholder.params.closedBy = added.vertex
+    return { added, delayed }
+  })
+}
+
 export function integrate<T>(a: Stream<T>, options?: StateOptions): Stream<T>
 export function integrate<T>(a: Scalar<T>, options?: StateOptions): Scalar<T>
 export function integrate<T>(a: Stream<T> | Scalar<T>, options: StateOptions = {}): Stream<T> | Scalar<T> {
-  if (a instanceof Scalar) {
-    use(a, 'integrate')
-    const ctx = currentContext()
-    return ctx.frame('integrate', options.name, () => {
-      // Scalars have no feedback helper: close the loop by hand.
-      const placeholder = ctx.vertex('feedback', 'scalar', [])
-      ctx.feedbacks.push(placeholder)
-      const delayed = new Scalar<T>(ctx.vertex('delay', 'scalar', [placeholder], { algebra: a.algebra }), ctx, a.algebra)
-      const added = add(delayed, a)
-      placeholder.params.closedBy = added.vertex
-      return added
-    })
-  }
+  if (a instanceof Scalar) return integrateScalar(a, options).added
   return loop(a, undefined, 'integrate', options).added
 }
 

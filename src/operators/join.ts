@@ -11,6 +11,7 @@ import { pairText } from '../values/encode.js'
 import { pair, type Pair } from '../values/value.js'
 import type { Index } from '../zset/indexes.js'
 import { type Entry, ZSet } from '../zset/zset.js'
+import { Bag } from '../zset/bag.js'
 import { ZSetView } from '../runtime/view.js'
 import { add } from './add.js'
 import type { StateOptions } from './delay.js'
@@ -52,9 +53,10 @@ function bucketsByKey<T>(z: ZSet<T>, index: Index<T, unknown>): Map<string, Entr
   return out
 }
 
+type Joined<L, R> = ZSet<Pair<L, R>> | Bag<Pair<L, R>>
+
 /** Join `l` with the right rows grouped by key (each side's key is computed once per row). */
-function joinWithRightBuckets<L, R>(l: ZSet<L>, onLeft: Index<L, unknown>, right: Map<string, Entry<R>[]>): ZSet<Pair<L, R>> {
-  const out = new ZSet<Pair<L, R>>()
+function joinWithRightBuckets<L, R>(out: Joined<L, R>, l: ZSet<L>, onLeft: Index<L, unknown>, right: Map<string, Entry<R>[]>): Joined<L, R> {
   for (const le of l.entries.values()) {
     const matches = right.get(onLeft.encodeKey(onLeft.key(le.value)))
     if (matches) for (const re of matches) emit(out, le, re)
@@ -62,8 +64,7 @@ function joinWithRightBuckets<L, R>(l: ZSet<L>, onLeft: Index<L, unknown>, right
   return out
 }
 
-function joinWithLeftBuckets<L, R>(left: Map<string, Entry<L>[]>, r: ZSet<R>, onRight: Index<R, unknown>): ZSet<Pair<L, R>> {
-  const out = new ZSet<Pair<L, R>>()
+function joinWithLeftBuckets<L, R>(out: Joined<L, R>, left: Map<string, Entry<L>[]>, r: ZSet<R>, onRight: Index<R, unknown>): Joined<L, R> {
   for (const re of r.entries.values()) {
     const matches = left.get(onRight.encodeKey(onRight.key(re.value)))
     if (matches) for (const le of matches) emit(out, le, re)
@@ -71,36 +72,45 @@ function joinWithLeftBuckets<L, R>(left: Map<string, Entry<L>[]>, r: ZSet<R>, on
   return out
 }
 
-export function joinZSets<L, R>(l: ZSet<L>, r: ZSet<R>, onLeft: Index<L, unknown>, onRight: Index<R, unknown>): ZSet<Pair<L, R>> {
-  if (l.isEmpty() || r.isEmpty()) return new ZSet()
+function joinZSets<L, R>(out: Joined<L, R>, l: ZSet<L>, r: ZSet<R>, onLeft: Index<L, unknown>, onRight: Index<R, unknown>): Joined<L, R> {
+  if (l.isEmpty() || r.isEmpty()) return out
   // Bucket the smaller side, probe with the larger.
   return l.size <= r.size
-    ? joinWithLeftBuckets(bucketsByKey(l, onLeft), r, onRight)
-    : joinWithRightBuckets(l, onLeft, bucketsByKey(r, onRight))
+    ? joinWithLeftBuckets(out, bucketsByKey(l, onLeft), r, onRight)
+    : joinWithRightBuckets(out, l, onLeft, bucketsByKey(r, onRight))
 }
 
-function emit<L, R>(out: ZSet<Pair<L, R>>, le: Entry<L>, re: Entry<R>): void {
-  out.addWeight(pairText(le.key, re.key), pair(le.value, re.value), le.weight * re.weight)
+function emit<L, R>(out: Joined<L, R>, le: Entry<L>, re: Entry<R>): void {
+  // A bag's pairs need no identity: skip building the pair's canonical text.
+  if (out instanceof Bag) out.push(pair(le.value, re.value), le.weight * re.weight)
+  else out.addWeight(pairText(le.key, re.key), pair(le.value, re.value), le.weight * re.weight)
 }
 
-async function evaluateJoin(v: Vertex, l: unknown, r: unknown): Promise<ZSet<Pair<unknown, unknown>>> {
+async function evaluateJoin(v: Vertex, l: unknown, r: unknown): Promise<Joined<unknown, unknown>> {
   const onLeft = v.params.onLeft!
   const onRight = v.params.onRight!
+  const out: Joined<unknown, unknown> = v.bagOutput ? new Bag(v.path) : new ZSet()
+  // Two lazy sides (in recursion: an integral and the previous step's delayed change):
+  // read the small one whole and look the other up by its keys, never the whole integral.
+  if (l instanceof ZSetView && r instanceof ZSetView && l.isIntegral !== r.isIntegral) {
+    if (l.isIntegral) r = await r.materialize()
+    else l = await l.materialize()
+  }
   // One side is this step's change, the other the state: bucket the change once, and
   // use its keys both to read the state and to match the rows read.
   if (l instanceof ZSetView && r instanceof ZSet) {
-    if (r.isEmpty()) return new ZSet()
+    if (r.isEmpty()) return out
     const right = bucketsByKey(r, onRight)
-    return joinWithRightBuckets(await l.lookup(onLeft, [...right.keys()]), onLeft, right)
+    return joinWithRightBuckets(out, await l.lookup(onLeft, [...right.keys()]), onLeft, right)
   }
   if (r instanceof ZSetView && l instanceof ZSet) {
-    if (l.isEmpty()) return new ZSet()
+    if (l.isEmpty()) return out
     const left = bucketsByKey(l, onLeft)
-    return joinWithLeftBuckets(left, await r.lookup(onRight, [...left.keys()]), onRight)
+    return joinWithLeftBuckets(out, left, await r.lookup(onRight, [...left.keys()]), onRight)
   }
   const lz = l instanceof ZSetView ? await l.materialize() : (l as ZSet<unknown>)
   const rz = r instanceof ZSetView ? await r.materialize() : (r as ZSet<unknown>)
-  return joinZSets(lz, rz, onLeft, onRight)
+  return joinZSets(out, lz, rz, onLeft, onRight)
 }
 
 registerOperator('join', { lazy: true, evaluate: (v, [l, r]) => evaluateJoin(v, l, r) })

@@ -3,6 +3,7 @@ import { type Stream, currentContext, streamOf, use } from '../graph/builder.js'
 import { rowKey } from '../values/encode.js'
 import { InvalidValueError } from '../values/errors.js'
 import { ZSet } from '../zset/zset.js'
+import { Bag } from '../zset/bag.js'
 import { registerOperator } from './registry.js'
 
 export function map<T, U>(s: Stream<T>, f: (row: T) => U): Stream<U> {
@@ -25,8 +26,16 @@ export function addMapped<U>(out: ZSet<U>, value: U, weight: number, path: strin
 registerOperator('map', {
   evaluate(v, [a]) {
     const f = v.params.f!
+    if (v.bagOutput) {
+      // Every consumer is linear: the mapped rows need no identity (graph/consolidation.ts).
+      const out = new Bag<unknown>(v.path, `the function of ${v.path} returned a bad row`)
+      if (a instanceof Bag) for (let i = 0; i < a.length; i++) out.push(f(a.values[i]), a.weights[i]!)
+      else for (const e of (a as ZSet<unknown>).entries.values()) out.push(f(e.value), e.weight)
+      return out
+    }
     const out = new ZSet<unknown>()
-    for (const e of (a as ZSet<unknown>).entries.values()) addMapped(out, f(e.value), e.weight, v.path)
+    if (a instanceof Bag) for (let i = 0; i < a.length; i++) addMapped(out, f(a.values[i]), a.weights[i]!, v.path)
+    else for (const e of (a as ZSet<unknown>).entries.values()) addMapped(out, f(e.value), e.weight, v.path)
     return out
   },
 })

@@ -1,6 +1,7 @@
 /** neg: the group inverse on streams. */
 import { type Stream, Scalar, currentContext, streamOf, use } from '../graph/builder.js'
 import { ZSet } from '../zset/zset.js'
+import { Bag } from '../zset/bag.js'
 import { registerOperator } from './registry.js'
 
 export function neg<T>(a: Stream<T>): Stream<T>
@@ -14,6 +15,12 @@ export function neg<T>(a: Stream<T> | Scalar<T>): Stream<T> | Scalar<T> {
 
 registerOperator('neg', {
   evaluate(v, [a]) {
-    return v.value === 'scalar' ? v.params.algebra!.neg(a) : (a as ZSet<unknown>).neg()
+    if (v.value === 'scalar') return v.params.algebra!.neg(a)
+    if (a instanceof Bag) {
+      const out = new Bag<unknown>(a.source, a.blameText)
+      out.append(a, -1)
+      return out
+    }
+    return (a as ZSet<unknown>).neg()
   },
 })

@@ -7,11 +7,12 @@
  */
 import type { Scope, Vertex } from '../graph/graph.js'
 import { operatorImpl } from '../operators/registry.js'
-import { singleton } from '../operators/makeSet.js'
-import { canonical, pairText, rowKey } from '../values/encode.js'
+import { canonical, keyText, pairText, rowKey } from '../values/encode.js'
 import { GraphError, InvalidValueError } from '../values/errors.js'
 import { pair } from '../values/value.js'
-import { ZSet } from '../zset/zset.js'
+import { type Entry, ZSet } from '../zset/zset.js'
+import { Bag, consolidated } from '../zset/bag.js'
+import { BAG_CONSUMERS } from '../graph/consolidation.js'
 import { GROUP_KEY_INDEX, type Transaction } from '../stores/store.js'
 import { type GroupedValue, ZSetView, materialize } from './view.js'
 import '../operators/all.js'
@@ -36,11 +37,23 @@ async function evaluateVertex(v: Vertex, values: Map<Vertex, unknown>, tx: Trans
   const impl = operatorImpl(v.kind)
   let args = v.inputs.map((i) => values.get(i))
   if (!impl.lazy) args = await Promise.all(args.map((a) => (a instanceof ZSetView ? a.materialize() : a)))
-  const out = await withPlace(v, () => impl.evaluate(v, args))
-  if (out !== undefined) return out
-  // Lazy operators give up on two lazy inputs: add them whole.
-  const [a, b] = await Promise.all(args.map((a) => materialize(a as ZSet<unknown>)))
-  return a!.add(b!)
+  return withPlace(v, async () => {
+    const out = await impl.evaluate(v, bagsFor(v, args))
+    if (out !== undefined) return settled(v, out)
+    // Lazy operators give up on two lazy inputs: add them whole.
+    const [a, b] = await Promise.all(args.map((a) => materialize(consolidated(a as ZSet<unknown>))))
+    return a!.add(b!)
+  })
+}
+
+/** Bags go only to operators that take them (graph/consolidation.ts); others get them consolidated. */
+function bagsFor(v: Vertex, args: unknown[]): unknown[] {
+  return BAG_CONSUMERS.has(v.kind) ? args : args.map((a) => (a instanceof Bag ? a.toZSet() : a))
+}
+
+/** A vertex not marked for bags hands on a ZSet whatever its operator built. */
+function settled(v: Vertex, out: unknown): unknown {
+  return out instanceof Bag && !v.bagOutput ? out.toZSet() : out
 }
 
 /** Name the operator in errors about bad values (a key function that finds no field, a map returning NaN...). */
@@ -66,7 +79,7 @@ export async function plannedWrites(scope: Scope, values: Map<Vertex, unknown>):
     const input = values.get(d.inputs[0]!)
     if (d.value === 'scalar') writes.push({ delay: d, kind: 'replace', value: scalarRows(d, input) })
     else if (input instanceof ZSetView && input.owner === d) writes.push({ delay: d, kind: 'delta', value: input.delta })
-    else writes.push({ delay: d, kind: 'replace', value: await materialize(input as ZSet<unknown>) })
+    else writes.push({ delay: d, kind: 'replace', value: await materialize(consolidated(input as ZSet<unknown>)) })
   }
   return writes
 }
@@ -108,9 +121,9 @@ async function runPerGroup(v: Vertex, grouped: GroupedValue, tx: Transaction): P
   const result: GroupedValue = new Map()
   if (groups.length === 0) return result
   const keys = groups.map(([, g]) => g.key)
-  const stateKeys = keys.map((k) => GROUP_KEY_INDEX.encodeKey(k))
+  const stateKeys = groupStateKeys(v, groups)
   const values = new Map<Vertex, unknown[]>()
-  const before = new Map<Vertex, unknown[]>()
+  const stored = new Map<Vertex, Entry<GroupRow>[][]>()
   for (const u of sub.order) {
     if (u === sub.input) {
       values.set(u, groups.map(([, g]) => g.value))
@@ -118,58 +131,106 @@ async function runPerGroup(v: Vertex, grouped: GroupedValue, tx: Transaction): P
     }
     if (u.kind === 'delay') {
       const rows = await readGroupState(u, stateKeys, tx)
-      before.set(u, rows)
-      values.set(u, u.value === 'scalar' ? rows.map((z) => scalarOf(u, z)) : rows)
+      stored.set(u, rows)
+      values.set(u, rows.map((entries) => (u.value === 'scalar' ? scalarOfGroup(u, entries) : zsetOfGroup(entries))))
       continue
     }
     const impl = operatorImpl(u.kind)
     const inputs = u.inputs.map((i) => values.get(i)!)
-    const out: unknown[] = []
+    const out: unknown[] = new Array(groups.length)
     for (let g = 0; g < groups.length; g++) {
-      const args = inputs.map((arr) => arr[g])
-      const r = await withPlace(u, () => impl.evaluate(u, args))
-      out.push(r === undefined ? (args[0] as ZSet<unknown>).add(args[1] as ZSet<unknown>) : r)
+      const args = bagsFor(u, inputs.map((arr) => arr[g]))
+      // Most operators answer synchronously: await (a microtask per group) only when they do not.
+      let r: unknown
+      try {
+        r = impl.evaluate(u, args)
+        if (r instanceof Promise) r = await r
+      } catch (e) {
+        throw e instanceof InvalidValueError ? e.at(`in ${u.path}`) : e
+      }
+      out[g] = r === undefined ? consolidated(args[0] as ZSet<unknown>).add(consolidated(args[1] as ZSet<unknown>)) : settled(u, r)
     }
     values.set(u, out)
   }
+  const keyKeys = sub.delays.length > 0 ? keys.map((k) => rowKey(k)) : []
   for (const d of sub.delays) {
-    const old = before.get(d)! as ZSet<unknown>[]
+    const old = stored.get(d)!
     const next = values.get(d.inputs[0]!)!
     const delta = new ZSet<unknown>()
     for (let g = 0; g < groups.length; g++) {
-      const key = keys[g]
-      const keyKey = rowKey(key)
-      const nextRows = d.value === 'scalar' ? scalarRows(d, next[g]) : (next[g] as ZSet<unknown>)
-      for (const [z, sign] of [[nextRows, 1], [old[g]!, -1]] as const) {
-        for (const e of z.entries.values()) {
-          delta.addWeight(pairText(e.key, keyKey), pair(e.value, key), sign * e.weight)
-        }
+      // Retract the stored rows as they are (their texts are their identities), add the new ones;
+      // the state key is known, so the table need not encode it again.
+      const groupKey = stateKeys[g]
+      for (const e of old[g]!) delta.addWeight(e.key, e.value, -e.weight, groupKey)
+      const nextRows = d.value === 'scalar' ? scalarRows(d, next[g]) : consolidated(next[g] as ZSet<unknown>)
+      for (const e of nextRows.entries.values()) {
+        delta.addWeight(pairText(e.key, keyKeys[g]!), pair(e.value, keys[g]), e.weight, groupKey)
       }
     }
     if (!delta.isEmpty()) await tx.addDelta(d, delta)
   }
   const out = values.get(sub.output!)!
-  groups.forEach(([enc, g], i) => result.set(enc, { key: g.key, value: out[i] }))
+  groups.forEach(([enc, g], i) => result.set(enc, { key: g.key, value: consolidated(out[i] as ZSet<unknown>) }))
   return result
+}
+
+type GroupRow = { left: unknown; right: unknown }
+
+/**
+ * The groups' keys as GROUP_KEY_INDEX encodes them. When the groups come
+ * straight from `group` with an ascending `by`, that is its encoding as is
+ * (one component) or wrapped as a tuple (docs/encoding.md §4) — no re-encoding.
+ */
+function groupStateKeys(v: Vertex, groups: [string, { key: unknown }][]): string[] {
+  const source = v.inputs[0]!
+  const by = source.kind === 'group' ? source.params.by! : undefined
+  if (by && by.ascending.every((a) => a)) {
+    return by.composite ? groups.map(([enc]) => '\x40' + enc + '\x00') : groups.map(([enc]) => enc)
+  }
+  return groups.map(([, g]) => GROUP_KEY_INDEX.encodeKey(g.key))
 }
 
 /** A scalar state is one row, or none while it equals zero (so emptied groups leave nothing behind). */
 function scalarRows(d: Vertex, value: unknown): ZSet<unknown> {
-  return canonical(value) === canonical(d.params.algebra!.zero()) ? new ZSet() : singleton(value)
+  const key = rowKey(value)
+  const out = new ZSet<unknown>()
+  if (keyText(key) !== zeroText(d)) out.addWeight(key, value, 1)
+  return out
+}
+
+const zeroTexts = new WeakMap<Vertex, string>()
+
+function zeroText(d: Vertex): string {
+  let text = zeroTexts.get(d)
+  if (text === undefined) zeroTexts.set(d, (text = canonical(d.params.algebra!.zero())))
+  return text
 }
 
 function scalarOf(d: Vertex, rows: ZSet<unknown>): unknown {
   return rows.isEmpty() ? d.params.algebra!.zero() : [...rows.entries.values()][0]!.value
 }
 
-async function readGroupState(d: Vertex, stateKeys: string[], tx: Transaction): Promise<ZSet<unknown>[]> {
-  const rows = await tx.reader<{ left: unknown; right: unknown }>(d).lookup(GROUP_KEY_INDEX, stateKeys)
-  const byKey = new Map<string, ZSet<unknown>>()
+function scalarOfGroup(d: Vertex, rows: Entry<GroupRow>[]): unknown {
+  return rows.length === 0 ? d.params.algebra!.zero() : rows[0]!.value.left
+}
+
+function zsetOfGroup(rows: Entry<GroupRow>[]): ZSet<unknown> {
+  const z = new ZSet<unknown>()
+  for (const e of rows) z.addWeight(rowKey(e.value.left), e.value.left, e.weight)
+  return z
+}
+
+/** Every group's stored rows, in the order of `stateKeys`, from one lookup. */
+async function readGroupState(d: Vertex, stateKeys: string[], tx: Transaction): Promise<Entry<GroupRow>[][]> {
+  const reader = tx.reader<GroupRow>(d)
+  if (reader.lookupEach) return reader.lookupEach(GROUP_KEY_INDEX, stateKeys)
+  const rows = await reader.lookup(GROUP_KEY_INDEX, stateKeys)
+  const byKey = new Map<string, Entry<GroupRow>[]>()
   for (const e of rows.entries.values()) {
     const k = GROUP_KEY_INDEX.encodeKey(e.value.right)
-    let z = byKey.get(k)
-    if (!z) byKey.set(k, (z = new ZSet()))
-    z.addWeight(rowKey(e.value.left), e.value.left, e.weight)
+    const list = byKey.get(k)
+    if (list) list.push(e)
+    else byKey.set(k, [e])
   }
-  return stateKeys.map((k) => byKey.get(k) ?? new ZSet())
+  return stateKeys.map((k) => byKey.get(k) ?? [])
 }

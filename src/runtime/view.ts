@@ -19,6 +19,8 @@ export interface ScanRow<T> {
 /** What a store offers for reading one delay vertex's state within a transaction. */
 export interface StateReader<T> {
   lookup(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<ZSet<T>>
+  /** Optional: the rows under each of `encodedKeys` (distinct), one list per key. */
+  lookupEach?(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<Entry<T>[][]>
   lookupRows(rows: ZSet<T>): Promise<ZSet<T>>
   scan(index: Index<T, unknown>): AsyncIterable<ScanRow<T>>
   readAll(): Promise<ZSet<T>>
@@ -32,6 +34,17 @@ export class ZSetView<T> {
     /** The delay vertex whose state this is (so its write can be a delta). */
     readonly owner?: unknown,
   ) {}
+
+  /**
+   * True when this is (a step of) an integral: the owning delay stores a sum
+   * that grows with every step, `delay(add(delay, change))`. Otherwise the
+   * delay holds just the previous step's value, usually small.
+   */
+  get isIntegral(): boolean {
+    const owner = this.owner as { inputs: { kind: string; inputs: unknown[] }[] } | undefined
+    const input = owner?.inputs[0]
+    return input?.kind === 'add' && input.inputs.includes(owner)
+  }
 
   static of<T>(z: ZSet<T>): ZSetView<T> {
     return new ZSetView<T>(undefined, z)

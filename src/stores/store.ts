@@ -7,9 +7,8 @@
 import type { GraphDef, Vertex } from '../graph/graph.js'
 import type { Time } from '../runtime/time.js'
 import type { StateReader } from '../runtime/view.js'
-import { index, type Index } from '../zset/indexes.js'
+import { GROUP_KEY_INDEX, type Index } from '../zset/indexes.js'
 import type { ZSet } from '../zset/zset.js'
-import type { Pair } from '../values/value.js'
 
 export interface Transaction {
   /** Read one delay vertex's state (as of the start of this step). */
@@ -35,8 +34,7 @@ export interface Store {
   close(): Promise<void>
 }
 
-/** State rows of a delay inside perGroup are `{ left: value, right: groupKey }`, indexed by the key. */
-export const GROUP_KEY_INDEX: Index<Pair<unknown, unknown>, unknown> = index<Pair<unknown, unknown>>((p) => p.right)
+export { GROUP_KEY_INDEX }
 
 /** The indexes a delay vertex's state is read through. */
 export function stateIndexes(delay: Vertex): Index<any, any>[] {

@@ -11,18 +11,18 @@ import { InvalidValueError } from './errors.js'
 const f64 = new Float64Array(1)
 const f64Bytes = new Uint8Array(f64.buffer)
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+/** Byte i of the big-endian bits is f64Bytes[(7 - i) ^ X]: X flips the order on big-endian machines. */
+const X = LITTLE_ENDIAN ? 0 : 7
 
 function numberBytes(n: number): string {
   f64[0] = n === 0 ? 0 : n
   const b = f64Bytes
-  // big-endian view of the IEEE-754 bits
-  let b0: number, b1: number, b2: number, b3: number, b4: number, b5: number, b6: number, b7: number
-  if (LITTLE_ENDIAN) [b7, b6, b5, b4, b3, b2, b1, b0] = b as unknown as number[]
-  else [b0, b1, b2, b3, b4, b5, b6, b7] = b as unknown as number[]
-  if (b0! & 0x80) {
-    return String.fromCharCode(~b0! & 255, ~b1! & 255, ~b2! & 255, ~b3! & 255, ~b4! & 255, ~b5! & 255, ~b6! & 255, ~b7! & 255)
+  // big-endian view of the IEEE-754 bits (indexed reads: destructuring a typed array goes through its iterator)
+  const b0 = b[7 ^ X]!
+  if (b0 & 0x80) {
+    return String.fromCharCode(~b0 & 255, ~b[6 ^ X]! & 255, ~b[5 ^ X]! & 255, ~b[4 ^ X]! & 255, ~b[3 ^ X]! & 255, ~b[2 ^ X]! & 255, ~b[1 ^ X]! & 255, ~b[X]! & 255)
   }
-  return String.fromCharCode(b0! | 0x80, b1!, b2!, b3!, b4!, b5!, b6!, b7!)
+  return String.fromCharCode(b0 | 0x80, b[6 ^ X]!, b[5 ^ X]!, b[4 ^ X]!, b[3 ^ X]!, b[2 ^ X]!, b[1 ^ X]!, b[X]!)
 }
 
 function bigintBytes(n: bigint): string {
@@ -38,11 +38,18 @@ function bigintBytes(n: bigint): string {
   return String.fromCharCode(0x7f - bytes.length, ...bytes.map((b) => ~b & 255))
 }
 
-const PLAIN_ASCII = /^[\x01-\x7f]*$/
+/** True when every char is ASCII 01..7F: then the UTF-8 bytes are the chars and there is no 00 to escape. */
+function plainAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c === 0 || c > 0x7f) return false
+  }
+  return true
+}
 
 /** UTF-8 bytes as a binary string, with 00 escaped as 00 FF, then the 00 01 terminator. */
 function escapedTextBytes(s: string): string {
-  if (PLAIN_ASCII.test(s)) return s + '\x00\x01'
+  if (plainAscii(s)) return s + '\x00\x01'
   const bytes = Buffer.from(s, 'utf8').toString('latin1')
   return bytes.replace(/\x00/g, '\x00\xff') + '\x00\x01'
 }
@@ -53,6 +60,7 @@ function component(v: unknown): string {
       if (v !== v) throw new InvalidValueError('NaN cannot be an index key', '')
       return '\x10' + numberBytes(v)
     case 'string':
+      if (plainAscii(v)) return '\x20' + v + '\x00\x01'
       if (!v.isWellFormed()) throw new InvalidValueError('a string with a lone surrogate cannot be an index key', '')
       return '\x20' + escapedTextBytes(v)
     case 'boolean':

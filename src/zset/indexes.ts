@@ -183,3 +183,11 @@ index.identity = function identity<T>(options: { ascending?: boolean } = {}): In
 }
 
 export { index }
+
+/** State rows of a delay inside perGroup are `{ left: value, right: groupKey }`, indexed by the key. */
+export const GROUP_KEY_INDEX: Index<{ left: unknown; right: unknown }, unknown> = index<{ left: unknown; right: unknown }>((p) => p.right)
+
+/** A row's key under `index`, encoded; a row entry that knows its group key (Entry.groupKey) skips the encoding. */
+export function encodedKeyOf<T>(index: Index<T, unknown>, value: T, groupKey: string | undefined): string {
+  return groupKey !== undefined && index === (GROUP_KEY_INDEX as Index<any, unknown>) ? groupKey : index.encodeKey(index.key(value))
+}

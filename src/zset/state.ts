@@ -6,7 +6,7 @@
  */
 import type { ScanRow } from '../runtime/view.js'
 import type { Index } from './indexes.js'
-import { entryId, sortTies, ZSet } from './zset.js'
+import { type Entry, entryId, sortTies, ZSet } from './zset.js'
 
 export interface StateTable<T> {
   /** Which backend holds the table. */
@@ -16,6 +16,8 @@ export interface StateTable<T> {
   apply(delta: ZSet<T>, sign?: 1 | -1): void
   /** Rows whose key in `index` is one of `encodedKeys`. */
   lookupKeys(index: Index<T, unknown>, encodedKeys: readonly string[]): ZSet<T>
+  /** The rows under each of `encodedKeys` (distinct keys), one list per key: saves re-encoding keys to tell rows apart. */
+  lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): Entry<T>[][]
   /** An independent copy (same rows, weights and indexes). */
   copy(): StateTable<T>
   /** table += sign × other (other has the same indexes; a native pair adds natively). */
@@ -82,6 +84,15 @@ export class TsStateTable<T> implements StateTable<T> {
     return out
   }
 
+  lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): Entry<T>[][] {
+    const state = this.z.indexState(index)
+    if (!state) return splitByKey(this.lookupKeys(index, encodedKeys), index, encodedKeys)
+    return encodedKeys.map((k) => {
+      const bucket = state.buckets.get(k)
+      return bucket ? [...bucket.rows.values()].map((e) => ({ key: e.key, value: e.value, weight: e.weight })) : []
+    })
+  }
+
   lookupRows(rows: ZSet<T>): ZSet<T> {
     const out = new ZSet<T>()
     for (const key of rows.entries.keys()) {
@@ -112,6 +123,13 @@ export class TsStateTable<T> implements StateTable<T> {
   iterByIndex<K>(index: Index<T, K>, matchKeys?: Iterable<K>): Iterable<[K, T, number]> {
     return this.z.iterByIndex(index, matchKeys)
   }
+}
+
+/** Rows of `z` listed under their key among `encodedKeys` (for tables without that index). */
+export function splitByKey<T>(z: ZSet<T>, index: Index<T, unknown>, encodedKeys: readonly string[]): Entry<T>[][] {
+  const byKey = new Map<string, Entry<T>[]>(encodedKeys.map((k) => [k, []]))
+  for (const e of z.entries.values()) byKey.get(index.encodeKey(index.key(e.value)))?.push(e)
+  return encodedKeys.map((k) => byKey.get(k)!)
 }
 
 import { backend, loadNative } from '../native/binding.js'

@@ -12,7 +12,7 @@ import { addHashes, hashText, hashToHex, multisetTerm } from '../values/hash.js'
 import { compareCodePoints } from '../values/order.js'
 import { InvalidValueError } from '../values/errors.js'
 import { BTree } from './btree.js'
-import type { Index } from './indexes.js'
+import { encodedKeyOf, type Index } from './indexes.js'
 import { renderTable } from './table.js'
 
 export type RowKey = string | number
@@ -24,6 +24,8 @@ export interface Entry<T> {
   weight: number
   /** The row's identity hash (hex), computed when rows with equal index keys need ordering. */
   id?: string
+  /** For perGroup state rows: the group's key as GROUP_KEY_INDEX encodes it, when the writer knew it. */
+  readonly groupKey?: string
 }
 
 interface Bucket<T> {
@@ -41,7 +43,7 @@ export class IndexState<T> {
 
   insert(entry: Entry<T>): void {
     const key = this.index.key(entry.value)
-    const encoded = this.index.encodeKey(key)
+    const encoded = encodedKeyOf(this.index, entry.value, entry.groupKey)
     let bucket = this.buckets.get(encoded)
     if (bucket === undefined) {
       bucket = { key, encoded, rows: new Map() }
@@ -52,7 +54,7 @@ export class IndexState<T> {
   }
 
   remove(entry: Entry<T>): void {
-    const encoded = this.index.encodeKey(this.index.key(entry.value))
+    const encoded = encodedKeyOf(this.index, entry.value, entry.groupKey)
     const bucket = this.buckets.get(encoded)
     if (bucket === undefined) return
     bucket.rows.delete(entry.key)
@@ -232,15 +234,15 @@ export class ZSet<T> implements SelfEncoding {
     return state
   }
 
-  /** @internal add `weight` to one row (the caller has checked the row). */
-  addWeight(key: RowKey, value: T, weight: number): void {
+  /** @internal add `weight` to one row (the caller has checked the row); `groupKey`: see Entry. */
+  addWeight(key: RowKey, value: T, weight: number, groupKey?: string): void {
     if (weight === 0) return
     const e = this.entries.get(key)
     if (this.hashSum !== undefined) {
       this.hashSum = addHashes(this.hashSum, multisetTerm(typeof key === 'number' ? String(key) : key, weight))
     }
     if (e === undefined) {
-      const entry: Entry<T> = { key, value, weight }
+      const entry: Entry<T> = groupKey === undefined ? { key, value, weight } : { key, value, weight, groupKey }
       this.entries.set(key, entry)
       if (this.indexStates) for (const s of this.indexStates) s.insert(entry)
       return
@@ -254,7 +256,7 @@ export class ZSet<T> implements SelfEncoding {
 
   /** @internal this += other */
   addInPlace(other: ZSet<T>, times = 1): void {
-    for (const e of other.entries.values()) this.addWeight(e.key, e.value, e.weight * times)
+    for (const e of other.entries.values()) this.addWeight(e.key, e.value, e.weight * times, e.groupKey)
   }
 
   /** @internal a copy that owns its entries (indexes are not copied). */

@@ -16,13 +16,14 @@ import type { RunConfig, RunResult } from '../types.js'
 import { batched, workload } from '../workloads.js'
 import type { HalfHourlyMeterRead, Meter, User } from '../scenarios/meterReads.js'
 import { timeCacheReads } from './stepping.js'
+import { isoDate as isoDateOf } from '../../../src/examples/meterReads.js'
 
 export function d2tsRoot(peerDir: string): string {
   return path.join(peerDir, 'd2ts', 'node_modules', '@electric-sql', 'd2ts')
 }
 
-// Its SQLite operators keep values as JSON, so a Date comes back as a string.
-const isoDate = (d: Date | string): string => new Date(d).toISOString().slice(0, 10)
+// The same day function as our engine's query. d2ts's SQLite operators keep values as JSON, so a Date may come back as a string.
+const isoDate = (d: Date | string): string => isoDateOf(typeof d === 'string' ? new Date(d) : d)
 
 export async function runD2ts(c: RunConfig): Promise<Partial<RunResult>> {
   if (c.scenario === 'complex') return { status: 'skipped', note: 'd2ts runs the standard pipeline only' }
