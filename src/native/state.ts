@@ -136,6 +136,12 @@ export class NativeStateTable<T> implements StateTable<T> {
   private readonly rows: (T | undefined)[]
   /** Row keys (the ZSet map keys: canonical text, or the number itself) by slot. */
   private readonly rowKeys: (RowKey | undefined)[]
+  /**
+   * Entries handed out by `lookupEach`, by slot, made on first read and reused
+   * (weights refreshed on each read): a join re-reading hot rows allocates nothing.
+   * A slot whose row changes forgets its entry.
+   */
+  private readonly entries: (Entry<T> | undefined)[] = []
 
   constructor(
     private readonly binding: Binding,
@@ -199,7 +205,7 @@ export class NativeStateTable<T> implements StateTable<T> {
     const keyBytes = keys.bytes()
     const out = u32('changes', 2 * n)
     const pairs = this.native.apply(rowBytes, rowLengths.subarray(0, n), weights.subarray(0, n), keyBytes, keyLengths.subarray(0, n * m), out)
-    const { rows, rowKeys } = this
+    const { rows, rowKeys, entries } = this
     for (let k = 0; k < pairs; k++) {
       const slot = out[2 * k]!
       const origin = out[2 * k + 1]!
@@ -210,6 +216,7 @@ export class NativeStateTable<T> implements StateTable<T> {
         rows[slot] = values[origin]
         rowKeys[slot] = valueKeys[origin]
       }
+      entries[slot] = undefined
     }
   }
 
@@ -278,14 +285,20 @@ export class NativeStateTable<T> implements StateTable<T> {
     const counts = u32('counts', n)
     this.lookupSlots(i, encodedKeys, false, counts.subarray(0, n))
     const { slots, slotWeights } = scratch
-    const { rows, rowKeys } = this
+    const { rows, rowKeys, entries } = this
+    // Grown in order, so the array stays dense (filling slots at random would make it a dictionary).
+    while (entries.length < rows.length) entries.push(undefined)
     const out: Entry<T>[][] = new Array(n)
     let p = 0
     for (let k = 0; k < n; k++) {
       const list: Entry<T>[] = new Array(counts[k]!)
       for (let j = 0; j < list.length; j++, p++) {
         const slot = slots[p]!
-        list[j] = { key: rowKeys[slot]!, value: rows[slot]!, weight: slotWeights[p]! }
+        const w = slotWeights[p]!
+        let e = entries[slot]
+        if (e === undefined) entries[slot] = e = { key: rowKeys[slot]!, value: rows[slot]!, weight: w }
+        else if (e.weight !== w) e.weight = w
+        list[j] = e
       }
       out[k] = list
     }

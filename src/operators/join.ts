@@ -80,6 +80,11 @@ function joinZSets<L, R>(out: Joined<L, R>, l: ZSet<L>, r: ZSet<R>, onLeft: Inde
     : joinWithRightBuckets(out, l, onLeft, bucketsByKey(r, onRight))
 }
 
+/** Every pair of rows sharing one key (the join is bilinear, so unconsolidated lists are fine). */
+function pairUp<L, R>(out: Joined<L, R>, lefts: Entry<L>[], rights: Entry<R>[]): void {
+  for (const le of lefts) for (const re of rights) emit(out, le, re)
+}
+
 function emit<L, R>(out: Joined<L, R>, le: Entry<L>, re: Entry<R>): void {
   // A bag's pairs need no identity: skip building the pair's canonical text.
   if (out instanceof Bag) out.push(pair(le.value, re.value), le.weight * re.weight)
@@ -101,12 +106,18 @@ async function evaluateJoin(v: Vertex, l: unknown, r: unknown): Promise<Joined<u
   if (l instanceof ZSetView && r instanceof ZSet) {
     if (r.isEmpty()) return out
     const right = bucketsByKey(r, onRight)
-    return joinWithRightBuckets(out, await l.lookup(onLeft, [...right.keys()]), onLeft, right)
+    const keys = [...right.keys()]
+    const lefts = await l.lookupEach(onLeft, keys)
+    for (let k = 0; k < keys.length; k++) pairUp(out, lefts[k]!, right.get(keys[k]!)!)
+    return out
   }
   if (r instanceof ZSetView && l instanceof ZSet) {
     if (l.isEmpty()) return out
     const left = bucketsByKey(l, onLeft)
-    return joinWithLeftBuckets(out, left, await r.lookup(onRight, [...left.keys()]), onRight)
+    const keys = [...left.keys()]
+    const rights = await r.lookupEach(onRight, keys)
+    for (let k = 0; k < keys.length; k++) pairUp(out, left.get(keys[k]!)!, rights[k]!)
+    return out
   }
   const lz = l instanceof ZSetView ? await l.materialize() : (l as ZSet<unknown>)
   const rz = r instanceof ZSetView ? await r.materialize() : (r as ZSet<unknown>)

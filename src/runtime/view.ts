@@ -7,6 +7,7 @@
  */
 import { entryId, sortTies, type Entry, ZSet } from '../zset/zset.js'
 import type { Index } from '../zset/indexes.js'
+import { splitByKey } from '../zset/state.js'
 
 export interface ScanRow<T> {
   readonly keyEnc: string
@@ -61,6 +62,27 @@ export class ZSetView<T> {
       if (wanted.has(index.encodeKey(index.key(e.value)))) out.addWeight(e.key, e.value, e.weight)
     }
     return out
+  }
+
+  /**
+   * The rows under each of `encodedKeys` (distinct), one list per key, state
+   * and delta rows side by side and not consolidated: for bilinear readers
+   * (joins), which need neither one entry per row nor each row's key again.
+   */
+  async lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<Entry<T>[][]> {
+    const lists = !this.state
+      ? encodedKeys.map((): Entry<T>[] => [])
+      : this.state.lookupEach
+        ? await this.state.lookupEach(index, encodedKeys)
+        : splitByKey(await this.state.lookup(index, encodedKeys), index, encodedKeys)
+    if (!this.delta.isEmpty()) {
+      const at = new Map(encodedKeys.map((k, i) => [k, i]))
+      for (const e of this.delta.entries.values()) {
+        const i = at.get(index.encodeKey(index.key(e.value)))
+        if (i !== undefined) lists[i]!.push(e)
+      }
+    }
+    return lists
   }
 
   async lookupRows(rows: ZSet<T>): Promise<ZSet<T>> {

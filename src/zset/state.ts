@@ -87,9 +87,10 @@ export class TsStateTable<T> implements StateTable<T> {
   lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): Entry<T>[][] {
     const state = this.z.indexState(index)
     if (!state) return splitByKey(this.lookupKeys(index, encodedKeys), index, encodedKeys)
+    // The live entries: readers use them before the table changes again.
     return encodedKeys.map((k) => {
       const bucket = state.buckets.get(k)
-      return bucket ? [...bucket.rows.values()].map((e) => ({ key: e.key, value: e.value, weight: e.weight })) : []
+      return bucket ? [...bucket.rows.values()] : []
     })
   }
 
