@@ -3,6 +3,7 @@ import { Grouped, type Stream, currentContext, use } from '../graph/builder.js'
 import type { Index } from '../zset/indexes.js'
 import { ZSet } from '../zset/zset.js'
 import { Bag } from '../zset/bag.js'
+import { KeyGroups } from '../zset/keyGroups.js'
 import type { GroupedValue } from '../runtime/view.js'
 import { registerOperator } from './registry.js'
 
@@ -17,29 +18,20 @@ export function groupZSet<T>(z: ZSet<T> | Bag<T>, by: Index<T, unknown>): Groupe
   const out: GroupedValue = new Map()
   if (z instanceof Bag) {
     // A bag splits into bags: the groups' consumers are linear too, or the runtime consolidates.
-    for (let i = 0; i < z.length; i++) {
-      const value = z.values[i]!
-      const key = by.key(value)
-      const encoded = by.encodeKey(key)
-      let g = out.get(encoded)
-      if (!g) {
-        g = { key, value: new Bag<T>(z.source, z.blameText) }
-        out.set(encoded, g)
-      }
-      ;(g.value as Bag<T>).push(value, z.weights[i]!)
-    }
+    const groups = new KeyGroups(by, (key, encoded) => {
+      const g = { key, value: new Bag<T>(z.source, z.blameText) }
+      out.set(encoded, g)
+      return g.value
+    })
+    for (let i = 0; i < z.length; i++) groups.of(by.key(z.values[i]!)).push(z.values[i]!, z.weights[i]!)
     return out
   }
-  for (const e of z.entries.values()) {
-    const key = by.key(e.value)
-    const encoded = by.encodeKey(key)
-    let g = out.get(encoded)
-    if (!g) {
-      g = { key, value: new ZSet<T>() }
-      out.set(encoded, g)
-    }
-    ;(g.value as ZSet<T>).entries.set(e.key, { key: e.key, value: e.value, weight: e.weight })
-  }
+  const groups = new KeyGroups(by, (key, encoded) => {
+    const g = { key, value: new ZSet<T>() }
+    out.set(encoded, g)
+    return g.value
+  })
+  for (const e of z.entries.values()) groups.of(by.key(e.value)).entries.set(e.key, { key: e.key, value: e.value, weight: e.weight })
   return out
 }
 

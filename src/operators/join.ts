@@ -12,6 +12,7 @@ import { pair, type Pair } from '../values/value.js'
 import type { Index } from '../zset/indexes.js'
 import { type Entry, ZSet } from '../zset/zset.js'
 import { Bag } from '../zset/bag.js'
+import { KeyGroups } from '../zset/keyGroups.js'
 import { ZSetView } from '../runtime/view.js'
 import { add } from './add.js'
 import type { StateOptions } from './delay.js'
@@ -44,12 +45,12 @@ export function join<L, R, K>(l: Stream<L>, r: Stream<R>, options: JoinOptions<L
 
 function bucketsByKey<T>(z: ZSet<T>, index: Index<T, unknown>): Map<string, Entry<T>[]> {
   const out = new Map<string, Entry<T>[]>()
-  for (const e of z.entries.values()) {
-    const k = index.encodeKey(index.key(e.value))
-    const list = out.get(k)
-    if (list) list.push(e)
-    else out.set(k, [e])
-  }
+  const groups = new KeyGroups(index, (_key, encoded) => {
+    const list: Entry<T>[] = []
+    out.set(encoded, list)
+    return list
+  })
+  for (const e of z.entries.values()) groups.of(index.key(e.value)).push(e)
   return out
 }
 
