@@ -81,6 +81,12 @@ function same(t: { deepEqual: (a: unknown, b: unknown, m?: string) => void; is: 
   const encoded = ks.map((k) => byK.encodeKey(k))
   t.deepEqual(contents(b.lookupKeys(byK, encoded).iter()), contents(a.lookupKeys(byK, encoded).iter()), 'lookupKeys')
   t.deepEqual(contents(b.lookupKeys(byN, [byN.encodeKey(0)]).iter()), contents(a.lookupKeys(byN, [byN.encodeKey(0)]).iter()), 'lookupKeys (undeclared)')
+  // Per-key lists (what joins read); the native table reuses the entries it handed out before, so this
+  // also checks that a change to a row (or its weight) is seen by the next read.
+  const eachOf = (x: StateTable<Row>, index: Index<Row, any>, keys: string[]) =>
+    x.lookupEach(index, keys).map((list) => contents(list.map((e) => [e.value, e.weight] as [unknown, number])))
+  t.deepEqual(eachOf(b, byK, encoded), eachOf(a, byK, encoded), 'lookupEach')
+  t.deepEqual(eachOf(b, byN, [byN.encodeKey(0)]), eachOf(a, byN, [byN.encodeKey(0)]), 'lookupEach (undeclared)')
   const wanted = deltaOf(pool, pool.map((_, i) => [i, 1]))
   t.deepEqual(contents(b.lookupRows(wanted).iter()), contents(a.lookupRows(wanted).iter()), 'lookupRows')
 }
@@ -108,10 +114,11 @@ test('native and TS state tables agree after any sequence of changes', (t) => {
       t.is(nat.recomputeHash(), nat.hash, 'incremental hash = recomputed')
       // table + table, natively (copy, then mergeFrom) and in TS
       const tsSum = ts.copy()
-      tsSum.applyTable(ts)
-      tsSum.applyTable(deltaTable(new TsStateTable<Row>(INDEXES), pool), -1)
       const natSum = nat.copy()
+      tsSum.applyTable(ts)
       natSum.applyTable(nat)
+      same(t, tsSum, natSum, pool) // (reads made here must not go stale after the next change)
+      tsSum.applyTable(deltaTable(new TsStateTable<Row>(INDEXES), pool), -1)
       natSum.applyTable(deltaTable(new NativeStateTable<Row>(native, INDEXES), pool), -1)
       same(t, tsSum, natSum, pool)
       same(t, ts, nat, pool) // copies are independent

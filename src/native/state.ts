@@ -139,7 +139,8 @@ export class NativeStateTable<T> implements StateTable<T> {
   /**
    * Entries handed out by `lookupEach`, by slot, made on first read and reused
    * (weights refreshed on each read): a join re-reading hot rows allocates nothing.
-   * A slot whose row changes forgets its entry.
+   * A slot whose row changes forgets its entry. (Only slots below the array's
+   * length are touched: writing far past it would turn the array into a dictionary.)
    */
   private readonly entries: (Entry<T> | undefined)[] = []
 
@@ -205,6 +206,11 @@ export class NativeStateTable<T> implements StateTable<T> {
     const keyBytes = keys.bytes()
     const out = u32('changes', 2 * n)
     const pairs = this.native.apply(rowBytes, rowLengths.subarray(0, n), weights.subarray(0, n), keyBytes, keyLengths.subarray(0, n * m), out)
+    this.place(out, pairs, values, valueKeys)
+  }
+
+  /** Files the rows Rust placed: `out` holds (slot, origin) pairs, origin indexing `values`/`keys` or REMOVED. */
+  private place(out: Uint32Array, pairs: number, values: readonly (T | undefined)[], keys: readonly (RowKey | undefined)[]): void {
     const { rows, rowKeys, entries } = this
     for (let k = 0; k < pairs; k++) {
       const slot = out[2 * k]!
@@ -214,9 +220,9 @@ export class NativeStateTable<T> implements StateTable<T> {
         rowKeys[slot] = undefined
       } else {
         rows[slot] = values[origin]
-        rowKeys[slot] = valueKeys[origin]
+        rowKeys[slot] = keys[origin]
       }
-      entries[slot] = undefined
+      if (slot < entries.length) entries[slot] = undefined
     }
   }
 
@@ -232,20 +238,7 @@ export class NativeStateTable<T> implements StateTable<T> {
     const out = u32('changes', 2 * other.size)
     const pairs = this.native.mergeFrom(other.native, sign, out)
     // (When other is this table, nothing appears: every origin is already in place.)
-    const { rows, rowKeys } = this
-    const fromRows = other.rows
-    const fromKeys = other.rowKeys
-    for (let k = 0; k < pairs; k++) {
-      const slot = out[2 * k]!
-      const origin = out[2 * k + 1]!
-      if (origin === REMOVED) {
-        rows[slot] = undefined
-        rowKeys[slot] = undefined
-      } else {
-        rows[slot] = fromRows[origin]
-        rowKeys[slot] = fromKeys[origin]
-      }
-    }
+    this.place(out, pairs, other.rows, other.rowKeys)
   }
 
   /** Slots (and weights) of the rows under `encodedKeys`, in the shared scratch arrays. */
