@@ -297,7 +297,7 @@ async function runAll(backend: ZSetBackend, quick: boolean): Promise<MicroResult
         for (const [i, rs] of q.setup) for (const bt of batched(rs, 1000)) await acts[i]!.insert(...bt)
         for (const bt of input) await acts[q.mainInput]!.insert(...bt)
       },
-      { iterations: quick ? 1 : 3, unit: { count: reads, of: 'reads' } },
+      { iterations: quick ? 1 : 9, unit: { count: reads, of: 'reads' } },
     ),
   )
   return out

@@ -7,9 +7,10 @@
  * Writers ordered by the time protocol wait, table by table, for their
  * frontier; writers without a time take a session advisory lock so that they
  * run one after another. Weights are added up in SQL (`ON CONFLICT ... DO
- * UPDATE`), rows are locked in id order, and every statement is a named
- * prepared statement with its values bound as parameters (arrays for
- * batches: `= ANY($1::bytea[])`, `unnest(...)`).
+ * UPDATE`), rows are locked in primary-key order, and every statement is a
+ * prepared statement (named, except reads and deletes of key or row lists,
+ * see `planned`) with its values bound as parameters (arrays for batches:
+ * `= ANY($1::bytea[])`, `unnest(...)`).
  */
 import { createHash } from 'node:crypto'
 import pg from 'pg'
@@ -22,7 +23,6 @@ import {
   layoutFor,
   metadataRows,
   mismatchError,
-  type ScanCursor,
   type SqlDriver,
   type SqlReads,
   SqlStore,
@@ -52,46 +52,78 @@ function run<R = any>(on: Queryable, text: string, values: unknown[] = []): Prom
   return on.query({ name: statementName(text), text, values })
 }
 
-const toStored = (rows: { canonical: string; weight: string | number; key?: Buffer; id?: Buffer }[]): StoredRow[] =>
-  rows.map((r) => ({ canonical: r.canonical, weight: Number(r.weight), ...(r.key ? { key: r.key, id: r.id } : {}) }))
+/**
+ * Run `text` planned for these very values (an unnamed statement; values still bound). For
+ * reads and deletes of a list of keys or rows: a named statement soon settles on one generic
+ * plan, made while the tables were small and never revisited as they grow, and that plan (a
+ * sequential scan testing every row against every key) made each lookup cost rows × keys.
+ */
+function planned<R = any>(on: Queryable, text: string, values: unknown[]): Promise<{ rows: R[] }> {
+  return on.query({ text, values })
+}
+
+type Row = { text: string; weight: string | number; k0?: Buffer; id?: Buffer; key?: Buffer }
+
+const toStored = (rows: Row[]): StoredRow[] => {
+  for (const r of rows) r.weight = Number(r.weight)
+  return rows as StoredRow[]
+}
+
+/** The columns every read gives: the first key (the stored text may leave it out), id, text and weight. */
+function selected(table: TableLayout): string {
+  return `${table.keys.length > 0 ? `${table.keys[0]!.column} AS k0, ` : ''}id, val AS text, weight`
+}
+
+/** Primary key: (first key, id), so that reads by the first key need no second index; id without keys. */
+function primaryKey(table: TableLayout): string {
+  return table.keys.length > 0 ? `${table.keys[0]!.column}, id` : 'id'
+}
 
 function readsOn(on: Queryable, layout: () => StoreLayout): SqlReads {
   return {
     async rowsByKeys(table: TableLayout, column: KeyColumn, keys: readonly Buffer[]) {
       const c = column.column
-      const r = await run(on, `SELECT canonical, weight FROM ${table.name} WHERE ${c} = ANY($1::bytea[]) ORDER BY ${c}, id`, [keys])
+      const key = column === table.keys[0] ? '' : `, ${c} AS key`
+      return toStored((await planned<Row>(on, `SELECT ${selected(table)}${key} FROM ${table.name} WHERE ${c} = ANY($1::bytea[])`, [keys])).rows)
+    },
+    async rowsByRows(table: TableLayout, rows: readonly EncodedRow[]) {
+      const ids = rows.map((r) => r.id!)
+      const r =
+        table.keys.length > 0
+          ? await planned<Row>(
+              on,
+              `SELECT ${selected(table)} FROM ${table.name} WHERE (${primaryKey(table)}) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[]))`,
+              [rows.map((x) => x.keys[0]!), ids],
+            )
+          : await planned<Row>(on, `SELECT ${selected(table)} FROM ${table.name} WHERE id = ANY($1::bytea[])`, [ids])
       return toStored(r.rows)
     },
-    async rowsByIds(table: TableLayout, ids: readonly Buffer[]) {
-      const r = await run(on, `SELECT canonical, weight FROM ${table.name} WHERE id = ANY($1::bytea[])`, [ids])
-      return toStored(r.rows)
-    },
-    async rowsInOrder(table: TableLayout, column: KeyColumn, after: ScanCursor | undefined, limit: number) {
+    async rowsInOrder(table: TableLayout, column: KeyColumn, after: StoredRow | undefined, limit: number) {
+      // (key, id) is unique, and the order of the primary key or the key's index.
       const c = column.column
+      const head = `SELECT ${selected(table)}${column === table.keys[0] ? '' : `, ${c} AS key`} FROM ${table.name}`
       const r =
         after === undefined
-          ? await run(on, `SELECT ${c} AS key, id, canonical, weight FROM ${table.name} ORDER BY ${c}, id LIMIT $1`, [limit])
-          : await run(
+          ? await run<Row>(on, `${head} ORDER BY ${c}, id LIMIT $1`, [limit])
+          : await run<Row>(on, `${head} WHERE (${c}, id) > ($1::bytea, $2::bytea) ORDER BY ${c}, id LIMIT $3`, [after.key ?? after.k0, after.id, limit])
+      return toStored(r.rows)
+    },
+    async rowsPaged(table: TableLayout, after: StoredRow | undefined, limit: number) {
+      const pk = primaryKey(table)
+      const head = `SELECT ${selected(table)} FROM ${table.name}`
+      const cursor = after === undefined ? [] : table.keys.length > 0 ? [after.k0, after.id] : [after.id]
+      const r =
+        after === undefined
+          ? await run<Row>(on, `${head} ORDER BY ${pk} LIMIT $1`, [limit])
+          : await run<Row>(
               on,
-              `SELECT ${c} AS key, id, canonical, weight FROM ${table.name} WHERE (${c}, id) > ($1::bytea, $2::bytea) ` +
-                `ORDER BY ${c}, id LIMIT $3`,
-              [after.key, after.id, limit],
+              `${head} WHERE (${pk}) > (${cursor.map((_, i) => `$${i + 1}::bytea`).join(', ')}) ORDER BY ${pk} LIMIT $${cursor.length + 1}`,
+              [...cursor, limit],
             )
       return toStored(r.rows)
     },
-    async rowsById(table: TableLayout, after: Buffer | undefined, limit: number) {
-      const r =
-        after === undefined
-          ? await run(on, `SELECT id, canonical, weight FROM ${table.name} ORDER BY id LIMIT $1`, [limit])
-          : await run(on, `SELECT id, canonical, weight FROM ${table.name} WHERE id > $1::bytea ORDER BY id LIMIT $2`, [after, limit])
-      return r.rows.map((row: { id: Buffer; canonical: string; weight: string }) => ({
-        id: row.id,
-        canonical: row.canonical,
-        weight: Number(row.weight),
-      }))
-    },
     async allRows(table: TableLayout) {
-      return toStored((await run(on, `SELECT canonical, weight FROM ${table.name}`)).rows)
+      return toStored((await run<Row>(on, `SELECT ${selected(table)} FROM ${table.name}`)).rows)
     },
     async lastUpdates(tables: readonly string[]) {
       const r = await run<{ table_name: string; t: string }>(
@@ -108,24 +140,36 @@ function writesOn(on: Queryable, layout: () => StoreLayout): SqlWrites {
   return {
     ...readsOn(on, layout),
     async upsert(table: TableLayout, rows: readonly EncodedRow[]) {
-      const columns = ['id', 'canonical', 'weight', ...table.keys.map((k) => k.column)]
-      const types = ['bytea[]', 'text[]', 'int8[]', ...table.keys.map(() => 'bytea[]')]
-      // Rows arrive sorted by id, so concurrent writers lock shared rows in the same order.
+      const keyed = table.keys.length > 0
+      const pk = primaryKey(table)
+      const columns = [...table.keys.map((k) => k.column), 'id', 'val', 'weight']
+      const types = [...table.keys.map(() => 'bytea[]'), 'bytea[]', 'text[]', 'int8[]']
+      // Rows arrive in primary-key order, so concurrent writers lock shared rows in the same order.
       const text =
         `WITH changed AS (INSERT INTO ${table.name} AS s (${columns.join(', ')}) ` +
         `SELECT * FROM unnest(${types.map((t, i) => `$${i + 1}::${t}`).join(', ')}) ` +
-        `ON CONFLICT (id) DO UPDATE SET weight = s.weight + excluded.weight RETURNING id, weight) ` +
-        `SELECT id FROM changed WHERE weight = 0`
-      const emptied: Buffer[] = []
+        `ON CONFLICT (${pk}) DO UPDATE SET weight = s.weight + excluded.weight RETURNING ${keyed ? `${table.keys[0]!.column} AS k0, ` : ''}id, weight) ` +
+        `SELECT ${keyed ? 'k0, ' : ''}id FROM changed WHERE weight = 0`
+      const emptied: { k0?: Buffer; id: Buffer }[] = []
       for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
         const batch = rows.slice(i, i + ROWS_PER_STATEMENT)
-        const values: unknown[] = [batch.map((r) => r.id), batch.map((r) => r.canonical), batch.map((r) => r.weight)]
-        table.keys.forEach((_, k) => values.push(batch.map((r) => r.keys[k]!)))
-        const r = await run<{ id: Buffer }>(on, text, values)
-        for (const row of r.rows) emptied.push(row.id)
+        const values: unknown[] = table.keys.map((_, k) => batch.map((r) => r.keys[k]!))
+        values.push(
+          batch.map((r) => r.id!),
+          batch.map((r) => r.text),
+          batch.map((r) => r.weight),
+        )
+        const r = await run<{ k0?: Buffer; id: Buffer }>(on, text, values)
+        for (const row of r.rows) emptied.push(row)
       }
-      if (emptied.length > 0) {
-        await run(on, `DELETE FROM ${table.name} WHERE id = ANY($1::bytea[]) AND weight = 0`, [emptied])
+      if (emptied.length === 0) return
+      if (keyed) {
+        await planned(on, `DELETE FROM ${table.name} WHERE (${pk}) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[])) AND weight = 0`, [
+          emptied.map((e) => e.k0!),
+          emptied.map((e) => e.id),
+        ])
+      } else {
+        await planned(on, `DELETE FROM ${table.name} WHERE id = ANY($1::bytea[]) AND weight = 0`, [emptied.map((e) => e.id)])
       }
     },
     async clear(table: TableLayout) {
@@ -152,6 +196,7 @@ function describeDatabase(options: pg.PoolConfig): string {
 
 class PostgresDriver implements SqlDriver {
   readonly kind = 'postgres' as const
+  readonly storesIds = true
   readonly waitsBeforeBegin = false
   readonly readsShareTheTransaction = false
   readonly mutex = new Mutex()
@@ -226,10 +271,11 @@ class PostgresDriver implements SqlDriver {
           `CREATE TABLE ${last} (table_name text PRIMARY KEY, t bigint NOT NULL)`,
         ]
         for (const t of layout.tables) {
-          const keyColumns = t.keys.map((k) => `, ${k.column} bytea NOT NULL`).join('')
-          ddl.push(`CREATE TABLE ${t.name} (id bytea PRIMARY KEY, canonical text NOT NULL, weight bigint NOT NULL${keyColumns})`)
-          // bytea compares bytewise: (key, id) is the memory store's order.
-          for (const k of t.keys) ddl.push(`CREATE INDEX ${k.sqlIndex} ON ${t.name} (${k.column}, id)`)
+          // bytea compares bytewise: (key, id) is the memory store's order. The primary key
+          // (first key, id) serves reads by that key; further keys get an index of their own.
+          const keyColumns = t.keys.map((k) => `${k.column} bytea NOT NULL, `).join('')
+          ddl.push(`CREATE TABLE ${t.name} (${keyColumns}id bytea NOT NULL, val text NOT NULL, weight bigint NOT NULL, PRIMARY KEY (${primaryKey(t)}))`)
+          for (const k of t.keys.slice(1)) ddl.push(`CREATE INDEX ${k.sqlIndex} ON ${t.name} (${k.column}, id)`)
         }
         await client.query(ddl.join(';\n'))
         const rows = metadataRows(layout)

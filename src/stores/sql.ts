@@ -6,10 +6,12 @@
  * the store itself: transactions, batched reads, the time protocol and cache
  * reads. A driver (sqlite.ts, postgres.ts) supplies the SQL.
  *
- * Each state table holds, per row: `id` (the row's 16-byte identity hash,
- * the primary key), `canonical` (its canonical text), `weight`, and one key
- * column per index holding the order-preserving key bytes; an SQL index on
- * (key, id) gives the memory store's order: by key, ties by identity hash.
+ * Each state table holds, per row, one key column per index (the key's
+ * order-preserving bytes), `val` (the row's canonical text in a compact form,
+ * see `compactText`) and `weight`; the drivers choose the primary key (SQLite:
+ * the first key and `val`; PostgreSQL: the first key and the identity hash).
+ * Rows with equal keys are put in identity-hash order here, so every store
+ * yields the memory store's order.
  */
 import { createHash } from 'node:crypto'
 import type { GraphDef, Scope, Vertex } from '../graph/graph.js'
@@ -18,8 +20,9 @@ import { type ScanRow, type StateReader, ZSetView } from '../runtime/view.js'
 import { decodeCanonical } from '../values/encode.js'
 import { identityBytes } from '../values/hash.js'
 import { keyFromBuffer, keyToBuffer } from '../values/key.js'
-import type { Index } from '../zset/indexes.js'
-import { ZSet } from '../zset/zset.js'
+import { encodedKeyOf, type Index } from '../zset/indexes.js'
+import { splitByKey } from '../zset/state.js'
+import { type Entry, ZSet } from '../zset/zset.js'
 import { type CacheReader, Mutex, type Store, type Transaction, stateIndexes } from './store.js'
 
 // ---------------------------------------------------------------- options
@@ -92,7 +95,10 @@ export interface KeyColumn {
 }
 
 export interface TableLayout {
+  /** The delay whose writes the table takes. */
   readonly delay: Vertex
+  /** Every delay whose state the table holds: integrals of one stream always hold the same rows. */
+  readonly delays: readonly Vertex[]
   readonly name: string
   readonly keys: readonly KeyColumn[]
   /** Inside a fixed point a delay is written many times per iteration, so it is never flushed early. */
@@ -134,27 +140,60 @@ export function describeGraph(graph: GraphDef): string[] {
   })
 }
 
+/**
+ * The stream a delay integrates, when its input is `add(itself, stream)`: two
+ * such delays of one stream hold the same rows at every step (both start
+ * empty and take the same changes), so they can share one table.
+ */
+function integrated(delay: Vertex): Vertex | undefined {
+  if (delay.value !== 'zset') return undefined
+  const sum = delay.inputs[0]
+  if (!sum || sum.kind !== 'add' || sum.inputs.length !== 2) return undefined
+  const [a, b] = sum.inputs as [Vertex, Vertex]
+  if (a === delay && b !== delay) return b
+  if (b === delay && a !== delay) return a
+  return undefined
+}
+
+/** Changes whenever the tables' columns, keys or row encoding change: part of the fingerprint. */
+export const LAYOUT_VERSION = 2
+
 export function layoutFor(graph: GraphDef, prefixOption: string | undefined): StoreLayout {
   const prefix = prefixOption ?? DEFAULT_PREFIX
   if (!/^[a-z][a-z0-9_]{0,15}$/.test(prefix)) {
     throw new TypeError(`prefix ${JSON.stringify(prefix)} must be lower-case letters, digits and _ (at most 16, starting with a letter)`)
   }
+  // Delays that integrate the same stream share the first one's table, with every index any of them declares.
+  const groups: Vertex[][] = []
+  const byStream = new Map<Vertex, Vertex[]>()
+  for (const delay of graph.delays) {
+    const stream = integrated(delay)
+    const group = stream && byStream.get(stream)
+    if (group) group.push(delay)
+    else {
+      groups.push([delay])
+      if (stream) byStream.set(stream, groups[groups.length - 1]!)
+    }
+  }
   const tables: TableLayout[] = []
   const byDelay = new Map<Vertex, TableLayout>()
   const used = new Set<string>()
-  for (const delay of graph.delays) {
+  for (const delays of groups) {
+    const delay = delays[0]!
     // The path is sanitised for readability; the hash of the exact path keeps names distinct.
     const name = checkIdentifier(`${prefix}_${sanitise(delay.path, 40)}_${shortHash(delay.path)}`.replace(/__+/g, '_'))
     if (used.has(name)) throw new Error(`internal: two delay vertices map to table ${name}`)
     used.add(name)
-    const keys = stateIndexes(delay).map((index, i) => ({
+    const indexes = new Map<string, Index<any, any>>()
+    for (const d of delays) for (const index of stateIndexes(d)) if (!indexes.has(index.id)) indexes.set(index.id, index)
+    const keys = [...indexes.values()].map((index, i) => ({
       index,
       column: checkIdentifier(`k${i}_${sanitise(index.name, 24) || 'key'}`),
       sqlIndex: checkIdentifier(`${name}_k${i}`),
     }))
-    const table: TableLayout = { delay, name, keys, inFixedPoint: inFixedPoint(delay.scope) }
+    const table: TableLayout = { delay, delays, name, keys, inFixedPoint: inFixedPoint(delay.scope) }
     tables.push(table)
-    byDelay.set(delay, table)
+    for (const d of delays) byDelay.set(d, table)
   }
   const description = describeGraph(graph)
   return {
@@ -163,7 +202,7 @@ export function layoutFor(graph: GraphDef, prefixOption: string | undefined): St
     byDelay,
     metaTable: checkIdentifier(`${prefix}_graph`),
     lastUpdateTable: checkIdentifier(`${prefix}_last_update`),
-    fingerprint: shortHash(JSON.stringify(description), 32),
+    fingerprint: shortHash(JSON.stringify({ layout: LAYOUT_VERSION, description }), 32),
     description,
   }
 }
@@ -172,6 +211,7 @@ export function layoutFor(graph: GraphDef, prefixOption: string | undefined): St
 export function metadataRows(layout: StoreLayout): [string, string][] {
   return [
     ['fingerprint', layout.fingerprint],
+    ['layout', String(LAYOUT_VERSION)],
     ['description', JSON.stringify(layout.description)],
     ['tables', JSON.stringify(layout.tables.map((t) => t.name))],
   ]
@@ -179,6 +219,15 @@ export function metadataRows(layout: StoreLayout): [string, string][] {
 
 /** The error for tables made by another graph: what differs, and how to rebuild. */
 export function mismatchError(layout: StoreLayout, stored: ReadonlyMap<string, string>, where: string): StoreSchemaError {
+  const storedLayout = stored.get('layout') ?? '1'
+  if (storedLayout !== String(LAYOUT_VERSION)) {
+    return new StoreSchemaError(
+      `stepping: the tables with prefix "${layout.prefix}" in ${where} use table layout ${storedLayout}, ` +
+        `and this version of stepping reads layout ${LAYOUT_VERSION} only. Stored state is not converted between layouts. ` +
+        `To rebuild: drop the tables (${storedTables(layout, stored)}) and open with { createTables: true } (then replay the inputs), ` +
+        `or use a fresh database, or another { prefix }.`,
+    )
+  }
   const storedFingerprint = stored.get('fingerprint') ?? '(none)'
   const storedDescription = stored.get('description')
   const lines: string[] = []
@@ -201,13 +250,7 @@ export function mismatchError(layout: StoreLayout, stored: ReadonlyMap<string, s
   }
   const shown = lines.slice(0, 20)
   if (lines.length > shown.length) shown.push(`  ... and ${lines.length - shown.length} more differences`)
-  let stateTables = [`the ${layout.prefix}_* state tables`]
-  try {
-    stateTables = JSON.parse(stored.get('tables') ?? 'null') ?? stateTables
-  } catch {
-    // keep the general wording
-  }
-  const tables = [layout.metaTable, layout.lastUpdateTable, ...stateTables].join(', ')
+  const tables = storedTables(layout, stored)
   return new StoreSchemaError(
     `stepping: the tables with prefix "${layout.prefix}" in ${where} were made by a different graph ` +
       `(stored fingerprint ${storedFingerprint}, this graph ${layout.fingerprint}).\n` +
@@ -217,46 +260,192 @@ export function mismatchError(layout: StoreLayout, stored: ReadonlyMap<string, s
   )
 }
 
+/** The stored graph's tables, for the rebuild advice. */
+function storedTables(layout: StoreLayout, stored: ReadonlyMap<string, string>): string {
+  let stateTables = [`the ${layout.prefix}_* state tables`]
+  try {
+    stateTables = JSON.parse(stored.get('tables') ?? 'null') ?? stateTables
+  } catch {
+    // keep the general wording
+  }
+  return [layout.metaTable, layout.lastUpdateTable, ...stateTables].join(', ')
+}
+
 // ---------------------------------------------------------------- rows
 
-/** A state row ready to be written. */
+/*
+ * The stored form of a row (`val`) is its canonical text, shortened in two
+ * reversible ways, and decoded only here:
+ * - the first key, when it is one string or number, is part of the row (an
+ *   index on a field): its text is left out and a mark put in its place, and
+ *   it is put back from the key column on reading;
+ * - frequent pieces of the encoding (pairs' `{"left":`/`,"right":`, ZSet
+ *   values, aggregates, JSON punctuation) become one control character each.
+ * Canonical text is JSON without whitespace, so it holds no raw control
+ * characters (JSON escapes them in strings): each of those marks means one
+ * thing, and expanding them gives back the canonical text exactly.
+ */
+const TOKENS = [
+  '{"left":',
+  ',"right":',
+  '{"$z":[',
+  '{"$e":0}',
+  '{"count":',
+  ',"sum":',
+  '{"key":',
+  ',"',
+  '":"',
+  '":',
+  '[[',
+  ']]',
+  '],[',
+  '},{',
+  '"]',
+  '"}',
+  '[{',
+  '}]',
+]
+/** Stands for the first key's text. */
+const KEY_MARK = '\x1f'
+/** Tokens by their first character (all ASCII), in list order: a pair's `,"right":` is tried before the plain `,"`. */
+const TOKENS_BY_FIRST: ([string, string][] | undefined)[] = []
+TOKENS.forEach((t, i) => (TOKENS_BY_FIRST[t.charCodeAt(0)] ??= []).push([t, String.fromCharCode(i + 1)]))
+
+/** The canonical text of a one-component string or number key, from its bytes (docs/encoding.md §4); else undefined. */
+export function keyTextOf(key: Buffer | undefined): string | undefined {
+  if (key === undefined || key.length < 2) return undefined
+  if (key[0] === 0x10 && key.length === 9) {
+    const b = Buffer.from(key.subarray(1))
+    if (b[0]! & 0x80) b[0] = b[0]! & 0x7f
+    else for (let i = 0; i < 8; i++) b[i] = ~b[i]! & 255
+    return String(b.readDoubleBE(0))
+  }
+  if (key[0] !== 0x20 || key[key.length - 2] !== 0 || key[key.length - 1] !== 1) return undefined
+  const body = key.subarray(1, key.length - 2)
+  if (body.indexOf(0) < 0) return JSON.stringify(body.toString('utf8'))
+  // 00 is escaped as 00 FF; any other 00 means more than one component.
+  const bytes: number[] = []
+  for (let i = 0; i < body.length; i++) {
+    if (body[i] === 0) {
+      if (body[i + 1] !== 0xff) return undefined
+      i++
+    }
+    bytes.push(body[i]!)
+  }
+  return JSON.stringify(Buffer.from(bytes).toString('utf8'))
+}
+
+/** The stored form of a canonical text; `keyText` is its first key's text, when it has one. */
+export function compactText(canonical: string, keyText: string | undefined): string {
+  let s = canonical
+  if (keyText !== undefined && keyText.length > 1) {
+    const at = s.indexOf(keyText)
+    if (at >= 0) s = s.slice(0, at) + KEY_MARK + s.slice(at + keyText.length)
+  }
+  // A scan by first character: well ahead of a regular expression with a replacer, on the write path.
+  let out = ''
+  let from = 0
+  for (let i = 0; i < s.length; i++) {
+    const candidates = TOKENS_BY_FIRST[s.charCodeAt(i)]
+    if (candidates === undefined) continue
+    for (const [token, char] of candidates) {
+      if (s.startsWith(token, i)) {
+        out += s.slice(from, i) + char
+        i += token.length - 1
+        from = i + 1
+        break
+      }
+    }
+  }
+  return from === 0 ? s : out + s.slice(from)
+}
+
+/** The last key expanded, and its text: the rows of one read often share one key object. */
+let lastKey: Buffer | undefined
+let lastKeyText: string | undefined
+
+/** The canonical text back from its stored form and the row's first key. */
+export function expandText(text: string, key: Buffer | undefined): string {
+  let out = ''
+  let from = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c >= 0x20 || c === 0) continue
+    let piece: string | undefined
+    if (c === 0x1f) {
+      if (key !== lastKey) {
+        lastKey = key
+        lastKeyText = keyTextOf(key)
+      }
+      piece = lastKeyText
+      if (piece === undefined) throw new Error('internal: a stored row leaves out a key that its key column does not hold')
+    } else {
+      piece = TOKENS[c - 1]!
+    }
+    out += text.slice(from, i) + piece
+    from = i + 1
+  }
+  return from === 0 ? text : out + text.slice(from)
+}
+
+/** A state row ready to be written (or looked up). */
 export interface EncodedRow {
-  readonly id: Buffer
-  readonly canonical: string
+  /** The stored form of its canonical text. */
+  readonly text: string
   readonly weight: number
   /** One per key column, in layout order. */
   readonly keys: readonly Buffer[]
+  /** Its 16-byte identity hash, for drivers that keep it (`SqlDriver.storesIds`). */
+  readonly id: Buffer | undefined
 }
 
-/** A state row as read back; ordered reads also give `key` (the scanned key column's bytes) and `id`. */
+/** A state row as read back. */
 export interface StoredRow {
-  readonly canonical: string
+  readonly text: string
   readonly weight: number
+  /** The first key column (tables with keys): the stored text may leave that key out. */
+  readonly k0?: Buffer
+  /** Reads by a key column: that column's bytes. */
   readonly key?: Buffer
+  /** The identity hash, from drivers that keep it. */
   readonly id?: Buffer
-}
-
-/** Where an ordered scan stopped: the next page starts after this (key, id). */
-export interface ScanCursor {
-  readonly key: Buffer
-  readonly id: Buffer
 }
 
 const textOfKey = (key: string | number): string => (typeof key === 'number' ? String(key) : key)
 
-/** Rows of a ZSet as table rows, sorted by id so that concurrent writers lock rows in one order. */
-export function encodeRows(table: TableLayout, z: ZSet<unknown>): EncodedRow[] {
+/**
+ * Rows of a ZSet as table rows, in primary-key order: by first key, then by
+ * identity (or by stored text, for drivers without ids). Concurrent writers
+ * thus lock shared rows in one order, and inserts go through the B-tree in order.
+ */
+export function encodeRows(table: TableLayout, z: ZSet<unknown>, withIds: boolean, forLookup = false): EncodedRow[] {
   const out: EncodedRow[] = []
+  const keyed = table.keys.length > 0
   for (const e of z.entries.values()) {
     const canonical = textOfKey(e.key)
+    let keys: Buffer[] = []
+    if (keyed) {
+      try {
+        keys = table.keys.map((k) => keyToBuffer(encodedKeyOf(k.index, e.value, e.groupKey)))
+      } catch (error) {
+        // Every stored row has its keys: a row looked up without them is simply not there.
+        if (forLookup) continue
+        throw error
+      }
+    }
     out.push({
-      id: identityBytes(canonical),
-      canonical,
+      text: compactText(canonical, keyed ? keyTextOf(keys[0]) : undefined),
       weight: e.weight,
-      keys: table.keys.map((k) => keyToBuffer(k.index.encodeKey(k.index.key(e.value)))),
+      keys,
+      id: withIds ? identityBytes(canonical) : undefined,
     })
   }
-  return out.sort((a, b) => Buffer.compare(a.id, b.id))
+  return out.sort((a, b) => {
+    const byKey = keyed ? Buffer.compare(a.keys[0]!, b.keys[0]!) : 0
+    if (byKey !== 0) return byKey
+    if (withIds) return Buffer.compare(a.id!, b.id!)
+    return a.text < b.text ? -1 : a.text > b.text ? 1 : 0
+  })
 }
 
 /** The in-memory row key of a decoded value: finite numbers are their own key, as in `rowKey`. */
@@ -267,29 +456,82 @@ function rowKeyOf(value: unknown, canonical: string): string | number {
 export function rowsToZSet<T>(rows: Iterable<StoredRow>, keep?: (value: T) => boolean): ZSet<T> {
   const out = new ZSet<T>()
   for (const r of rows) {
-    const value = decodeCanonical(r.canonical) as T
+    const canonical = expandText(r.text, r.k0)
+    const value = decodeCanonical(canonical) as T
     if (keep && !keep(value)) continue
-    out.addWeight(rowKeyOf(value, r.canonical), value, r.weight)
+    out.addWeight(rowKeyOf(value, canonical), value, r.weight)
   }
   return out
 }
 
-export function idOf(key: string | number): Buffer {
-  return identityBytes(textOfKey(key))
+/** A stored row decoded, with its identity hash for ordering rows with equal keys. */
+class DecodedRow<T> {
+  constructor(
+    readonly key: Buffer,
+    private readonly canonical: string,
+    readonly value: T,
+    readonly weight: number,
+    private readonly idBytes: Buffer | undefined,
+  ) {}
+
+  private hex: string | undefined
+
+  /** The identity hash in hex (whose order is the bytes' order), worked out when asked for: rows with distinct keys never need it. */
+  get tie(): string {
+    return (this.hex ??= (this.idBytes ?? identityBytes(this.canonical)).toString('hex'))
+  }
+}
+
+function decodeRow<T>(r: StoredRow): DecodedRow<T> {
+  const canonical = expandText(r.text, r.k0)
+  return new DecodedRow(r.key ?? r.k0!, canonical, decodeCanonical(canonical) as T, r.weight, r.id)
+}
+
+const byId = <T>(a: DecodedRow<T>, b: DecodedRow<T>): number => (a.tie < b.tie ? -1 : a.tie > b.tie ? 1 : 0)
+
+/** Sort each run of rows with equal keys by identity hash (runs of one, the common case, cost nothing). */
+function sortTies<T>(rows: DecodedRow<T>[]): DecodedRow<T>[] {
+  let start = 0
+  for (let i = 1; i <= rows.length; i++) {
+    if (i < rows.length && rows[i]!.key.equals(rows[start]!.key)) continue
+    if (i - start > 1) {
+      const run = rows.slice(start, i).sort(byId)
+      for (let j = 0; j < run.length; j++) rows[start + j] = run[j]!
+    }
+    start = i
+  }
+  return rows
+}
+
+/** Rows read by key, in the memory store's order: by key, then by identity hash. */
+function inKeyOrder<T>(rows: readonly StoredRow[]): DecodedRow<T>[] {
+  const decoded = rows.map((r) => decodeRow<T>(r))
+  // Drivers mostly give rows by key already (SQLite reads them from the index).
+  for (let i = 1; i < decoded.length; i++) {
+    if (Buffer.compare(decoded[i - 1]!.key, decoded[i]!.key) > 0) {
+      decoded.sort((a, b) => Buffer.compare(a.key, b.key))
+      break
+    }
+  }
+  return sortTies(decoded)
 }
 
 // ---------------------------------------------------------------- driver interface
 
-/** Reads a driver answers on one connection; each is one SQL statement. */
+/**
+ * Reads a driver answers on one connection; each is one SQL statement. Every
+ * read gives `k0` for tables with keys; paged reads resume after the last row
+ * they gave (`after`), whose columns the driver chose.
+ */
 export interface SqlReads {
-  /** Rows whose key column is one of `keys`, ordered by (key, id). */
+  /** Rows whose key column is one of `keys` (given in key order), with `key` set unless it is the first key. */
   rowsByKeys(table: TableLayout, column: KeyColumn, keys: readonly Buffer[]): Promise<StoredRow[]>
-  /** Rows with these ids. */
-  rowsByIds(table: TableLayout, ids: readonly Buffer[]): Promise<StoredRow[]>
-  /** Up to `limit` rows in (key, id) order after `after`, with `key` and `id` set. */
-  rowsInOrder(table: TableLayout, column: KeyColumn, after: ScanCursor | undefined, limit: number): Promise<StoredRow[]>
-  /** Up to `limit` rows in id order after `after` (for unordered full reads in pages). */
-  rowsById(table: TableLayout, after: Buffer | undefined, limit: number): Promise<(StoredRow & { id: Buffer })[]>
+  /** The stored rows among `rows` (encoded by `encodeRows`). */
+  rowsByRows(table: TableLayout, rows: readonly EncodedRow[]): Promise<StoredRow[]>
+  /** Up to `limit` rows in key order (ties in any order) after `after`, with `key` set unless it is the first key. */
+  rowsInOrder(table: TableLayout, column: KeyColumn, after: StoredRow | undefined, limit: number): Promise<StoredRow[]>
+  /** Up to `limit` rows in primary-key order after `after` (for unordered full reads in pages). */
+  rowsPaged(table: TableLayout, after: StoredRow | undefined, limit: number): Promise<StoredRow[]>
   allRows(table: TableLayout): Promise<StoredRow[]>
   /** The time each named table has been written up to. */
   lastUpdates(tables: readonly string[]): Promise<Map<string, number>>
@@ -313,6 +555,8 @@ export interface SqlTransaction {
 
 export interface SqlDriver {
   readonly kind: 'sqlite' | 'postgres'
+  /** The tables keep each row's identity hash (`EncodedRow.id` is needed). */
+  readonly storesIds: boolean
   /** Names the database in messages. */
   readonly location: string
   /**
@@ -368,26 +612,40 @@ async function waitUntil(
 const PAGE_FIRST = 64
 const PAGE_MAX = 4096
 
-/** Ordered rows of one key column, read page by page so that a consumer can stop early. */
-async function* orderedRows(
-  read: (after: ScanCursor | undefined, limit: number) => Promise<StoredRow[]>,
-): AsyncGenerator<StoredRow & { key: Buffer; id: Buffer }> {
-  let after: ScanCursor | undefined
+/**
+ * Rows of one key column in the memory store's order (by key, then identity
+ * hash), read page by page so that a consumer can stop early. The database
+ * gives them by key; rows with equal keys are put in order here, so a key's
+ * rows are held until the next key (or the end) shows that all have come.
+ */
+async function* orderedRows<T>(
+  read: (after: StoredRow | undefined, limit: number) => Promise<StoredRow[]>,
+): AsyncGenerator<DecodedRow<T>> {
+  let after: StoredRow | undefined
   let limit = PAGE_FIRST
+  let tied: DecodedRow<T>[] = []
   for (;;) {
     const rows = await read(after, limit)
-    for (const r of rows) yield r as StoredRow & { key: Buffer; id: Buffer }
-    if (rows.length < limit) return
-    const last = rows[rows.length - 1]!
-    after = { key: last.key!, id: last.id! }
+    for (const r of rows) {
+      const row = decodeRow<T>(r)
+      if (tied.length > 0 && !tied[0]!.key.equals(row.key)) {
+        yield* tied.length > 1 ? tied.sort(byId) : tied
+        tied = []
+      }
+      tied.push(row)
+    }
+    if (rows.length < limit) break
+    after = rows[rows.length - 1]!
     limit = Math.min(limit * 4, PAGE_MAX)
   }
+  yield* tied.sort(byId)
 }
 
 export class SqlStore implements Store {
   readonly kind: 'sqlite' | 'postgres'
   private readonly frontierTimeoutMs: number
   private readonly allTables: string[]
+  private readonly withIds: boolean
 
   constructor(
     readonly graph: GraphDef,
@@ -398,6 +656,7 @@ export class SqlStore implements Store {
     this.kind = driver.kind
     this.frontierTimeoutMs = options.frontierTimeoutMs ?? DEFAULT_FRONTIER_TIMEOUT_MS
     this.allTables = layout.tables.map((t) => t.name)
+    this.withIds = driver.storesIds
   }
 
   private table(delay: Vertex): TableLayout {
@@ -497,6 +756,11 @@ export class SqlStore implements Store {
   }
 
   /** @internal */
+  get storesIds(): boolean {
+    return this.withIds
+  }
+
+  /** @internal */
   tableFor(delay: Vertex): TableLayout {
     return this.table(delay)
   }
@@ -542,7 +806,8 @@ export class SqlStore implements Store {
     if (match !== undefined) {
       const wanted = ZSet.from<T>([...match].map((v) => [v, 1] as const))
       if (wanted.isEmpty()) return
-      const found = rowsToZSet<T>(await this.read((r) => r.rowsByIds(table, [...wanted.entries.keys()].map(idOf))))
+      const lookups = encodeRows(table, wanted as ZSet<unknown>, this.withIds, true)
+      const found = lookups.length === 0 ? new ZSet<T>() : rowsToZSet<T>(await this.read((r) => r.rowsByRows(table, lookups)))
       // In the order asked for, as the memory store does.
       for (const key of wanted.entries.keys()) {
         const e = found.entries.get(key)
@@ -550,13 +815,13 @@ export class SqlStore implements Store {
       }
       return
     }
-    let after: Buffer | undefined
+    let after: StoredRow | undefined
     let limit = PAGE_FIRST
     for (;;) {
-      const rows = await this.read((r) => r.rowsById(table, after, limit))
-      for (const r of rows) yield [decodeCanonical(r.canonical) as T, r.weight]
+      const rows = await this.read((r) => r.rowsPaged(table, after, limit))
+      for (const r of rows) yield [decodeCanonical(expandText(r.text, r.k0)) as T, r.weight]
       if (rows.length < limit) return
-      after = rows[rows.length - 1]!.id
+      after = rows[rows.length - 1]!
       limit = Math.min(limit * 4, PAGE_MAX)
     }
   }
@@ -574,18 +839,15 @@ export class SqlStore implements Store {
       return
     }
     if (matchKeys !== undefined) {
-      const keys = [...new Set([...matchKeys].map((k) => index.encodeKey(k)))].map(keyToBuffer)
+      // In key order (binary strings compare as their bytes), so that the rows come back in it.
+      const keys = [...new Set([...matchKeys].map((k) => index.encodeKey(k)))].sort().map(keyToBuffer)
       if (keys.length === 0) return
       const rows = await this.read((r) => r.rowsByKeys(table, column, keys))
-      for (const r of rows) {
-        const value = decodeCanonical(r.canonical) as T
-        yield [index.key(value), value, r.weight]
-      }
+      for (const r of inKeyOrder<T>(rows)) yield [index.key(r.value), r.value, r.weight]
       return
     }
-    for await (const r of orderedRows((after, limit) => this.read((reads) => reads.rowsInOrder(table, column, after, limit)))) {
-      const value = decodeCanonical(r.canonical) as T
-      yield [index.key(value), value, r.weight]
+    for await (const r of orderedRows<T>((after, limit) => this.read((reads) => reads.rowsInOrder(table, column, after, limit)))) {
+      yield [index.key(r.value), r.value, r.weight]
     }
   }
 
@@ -627,17 +889,20 @@ class SqlIteration {
     return {
       reader: <T>(delay: Vertex) => {
         const table = this.store.tableFor(delay)
-        return new SqlStateReader<T>(table, this.tx.session, () => this.waitFor(table))
+        return new SqlStateReader<T>(table, this.tx.session, this.store.storesIds, () => this.waitFor(table))
       },
+      // A table shared by several delays takes the writes of one: the others write the same rows.
       addDelta: async (delay, delta) => {
         const table = this.store.tableFor(delay)
-        await this.tx.session.upsert(table, encodeRows(table, delta as ZSet<unknown>))
+        if (table.delay !== delay) return
+        await this.tx.session.upsert(table, encodeRows(table, delta as ZSet<unknown>, this.store.storesIds))
         await this.afterWrite(table)
       },
       replace: async (delay, value) => {
         const table = this.store.tableFor(delay)
+        if (table.delay !== delay) return
         await this.tx.session.clear(table)
-        await this.tx.session.upsert(table, encodeRows(table, value as ZSet<unknown>))
+        await this.tx.session.upsert(table, encodeRows(table, value as ZSet<unknown>, this.store.storesIds))
         await this.afterWrite(table)
       },
     }
@@ -662,6 +927,7 @@ class SqlStateReader<T> implements StateReader<T> {
   constructor(
     private readonly table: TableLayout,
     private readonly session: SqlReads,
+    private readonly withIds: boolean,
     private readonly ready: () => Promise<void>,
   ) {}
 
@@ -681,10 +947,28 @@ class SqlStateReader<T> implements StateReader<T> {
     return rowsToZSet<T>(await this.session.rowsByKeys(this.table, column, encodedKeys.map(keyToBuffer)))
   }
 
+  async lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<Entry<T>[][]> {
+    const column = this.column(index)
+    if (!column) return splitByKey(await this.lookup(index, encodedKeys), index, encodedKeys)
+    const lists = encodedKeys.map((): Entry<T>[] => [])
+    if (encodedKeys.length === 0) return lists
+    await this.ready()
+    const at = new Map(encodedKeys.map((k, i) => [k, i]))
+    const first = column === this.table.keys[0]
+    for (const r of await this.session.rowsByKeys(this.table, column, encodedKeys.map(keyToBuffer))) {
+      // Each row comes with the key it matched: no need to encode its key again.
+      const canonical = expandText(r.text, r.k0)
+      const value = decodeCanonical(canonical) as T
+      lists[at.get(keyFromBuffer((first ? r.k0 : r.key)!))!]!.push({ key: rowKeyOf(value, canonical), value, weight: r.weight })
+    }
+    return lists
+  }
+
   async lookupRows(rows: ZSet<T>): Promise<ZSet<T>> {
     if (rows.isEmpty()) return new ZSet<T>()
     await this.ready()
-    return rowsToZSet<T>(await this.session.rowsByIds(this.table, [...rows.entries.keys()].map(idOf)))
+    const lookups = encodeRows(this.table, rows as ZSet<unknown>, this.withIds, true)
+    return lookups.length === 0 ? new ZSet<T>() : rowsToZSet<T>(await this.session.rowsByRows(this.table, lookups))
   }
 
   async *scan(index: Index<T, unknown>): AsyncIterable<ScanRow<T>> {
@@ -694,9 +978,9 @@ class SqlStateReader<T> implements StateReader<T> {
       yield* ZSetView.of(rowsToZSet<T>(await this.session.allRows(this.table))).scan(index)
       return
     }
-    for await (const r of orderedRows((after, limit) => this.session.rowsInOrder(this.table, column, after, limit))) {
+    for await (const r of orderedRows<T>((after, limit) => this.session.rowsInOrder(this.table, column, after, limit))) {
       // The tie is the identity hash in hex: hex order is the bytes' order.
-      yield { keyEnc: keyFromBuffer(r.key), tie: r.id.toString('hex'), value: decodeCanonical(r.canonical) as T, weight: r.weight }
+      yield { keyEnc: keyFromBuffer(r.key), tie: r.tie, value: r.value, weight: r.weight }
     }
   }
 

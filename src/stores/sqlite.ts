@@ -21,7 +21,6 @@ import {
   layoutFor,
   metadataRows,
   mismatchError,
-  type ScanCursor,
   type SqlDriver,
   type SqlReads,
   SqlStore,
@@ -54,8 +53,25 @@ const hexList = (buffers: readonly Buffer[]): string => JSON.stringify(buffers.m
 /** Multi-row statements come in power-of-two sizes, so a few prepared statements serve every batch. */
 const MAX_ROWS_PER_STATEMENT = 256
 
+/** `[key hex, stored text]` of rows, or their texts for tables without keys: one parameter for json_each. */
+function rowList(table: TableLayout, rows: readonly EncodedRow[]): string {
+  return JSON.stringify(table.keys.length > 0 ? rows.map((r) => [r.keys[0]!.toString('hex'), r.text]) : rows.map((r) => r.text))
+}
+
+/** Primary-key columns and how to match them against `rowList`'s json_each rows. */
+function primaryKey(table: TableLayout): { columns: string; fromJson: string } {
+  if (table.keys.length === 0) return { columns: 'val', fromJson: 'SELECT value FROM json_each(?)' }
+  return { columns: `${table.keys[0]!.column}, val`, fromJson: `SELECT unhex(value ->> 0), value ->> 1 FROM json_each(?)` }
+}
+
+/** The columns every read gives: the first key (the stored text may leave it out), text and weight. */
+function selected(table: TableLayout): string {
+  return `${table.keys.length > 0 ? `${table.keys[0]!.column} AS k0, ` : ''}val AS text, weight`
+}
+
 class SqliteDriver implements SqlDriver {
   readonly kind = 'sqlite' as const
+  readonly storesIds = false
   readonly waitsBeforeBegin = true
   readonly readsShareTheTransaction = true
   readonly mutex: Mutex
@@ -116,44 +132,67 @@ class SqliteDriver implements SqlDriver {
     }
   }
 
+  /**
+   * A table is clustered on its primary key (WITHOUT ROWID, so there is no
+   * second B-tree): with keys, (first key, val), which is every read by that
+   * key and its order; without, val. The row's text is its identity, so no
+   * hash is stored. Further keys get an SQL index (which holds the primary key).
+   */
   private createTable(t: TableLayout): void {
-    const keyColumns = t.keys.map((k) => `, ${k.column} BLOB NOT NULL`).join('')
-    // BLOBs compare bytewise: (key, id) is the memory store's order.
-    this.db.exec(
-      `CREATE TABLE ${t.name} (id BLOB PRIMARY KEY, canonical TEXT NOT NULL, weight INTEGER NOT NULL${keyColumns}) WITHOUT ROWID`,
-    )
-    for (const k of t.keys) this.db.exec(`CREATE INDEX ${k.sqlIndex} ON ${t.name} (${k.column}, id)`)
+    const [first, ...rest] = t.keys
+    const keyColumns = t.keys.map((k) => `${k.column} BLOB NOT NULL, `).join('')
+    const primary = first ? `${first.column}, val` : 'val'
+    // BLOBs and (BINARY-collated) texts compare bytewise.
+    this.db.exec(`CREATE TABLE ${t.name} (${keyColumns}val TEXT NOT NULL, weight INTEGER NOT NULL, PRIMARY KEY (${primary})) WITHOUT ROWID`)
+    for (const k of rest) this.db.exec(`CREATE INDEX ${k.sqlIndex} ON ${t.name} (${k.column})`)
   }
 
   // ---- reads (one statement each)
 
   readonly reads: SqlReads = {
-    rowsByKeys: async (table: TableLayout, column: KeyColumn, keys: readonly Buffer[]) =>
-      this.statement(
-        `SELECT canonical, weight FROM ${table.name} WHERE ${column.column} IN (SELECT unhex(value) FROM json_each(?)) ` +
-          `ORDER BY ${column.column}, id`,
-      ).all(hexList(keys)) as StoredRow[],
-    rowsByIds: async (table: TableLayout, ids: readonly Buffer[]) =>
-      this.statement(`SELECT canonical, weight FROM ${table.name} WHERE id IN (SELECT unhex(value) FROM json_each(?))`).all(
-        hexList(ids),
-      ) as StoredRow[],
-    rowsInOrder: async (table: TableLayout, column: KeyColumn, after: ScanCursor | undefined, limit: number) => {
-      const c = column.column
-      return (
-        after === undefined
-          ? this.statement(`SELECT ${c} AS key, id, canonical, weight FROM ${table.name} ORDER BY ${c}, id LIMIT ?`).all(limit)
-          : this.statement(
-              `SELECT ${c} AS key, id, canonical, weight FROM ${table.name} WHERE (${c}, id) > (?, ?) ORDER BY ${c}, id LIMIT ?`,
-            ).all(after.key, after.id, limit)
+    rowsByKeys: async (table: TableLayout, column: KeyColumn, keys: readonly Buffer[]) => {
+      // Each row says which of `keys` it matched (json_each's index), rather than carrying a copy of the key.
+      const first = column === table.keys[0]
+      const rows = this.statement(
+        `SELECT j.key AS i, ${first ? '' : `t.${table.keys[0]!.column} AS k0, `}t.val AS text, t.weight AS weight ` +
+          `FROM json_each(?) AS j JOIN ${table.name} AS t ON t.${column.column} = unhex(j.value)`,
+      ).all(hexList(keys)) as { i: number; k0?: Buffer; key?: Buffer; text: string; weight: number }[]
+      for (const r of rows) {
+        if (first) r.k0 = keys[r.i]!
+        else r.key = keys[r.i]!
+      }
+      return rows as StoredRow[]
+    },
+    rowsByRows: async (table: TableLayout, rows: readonly EncodedRow[]) => {
+      const pk = primaryKey(table)
+      return this.statement(`SELECT ${selected(table)} FROM ${table.name} WHERE (${pk.columns}) IN (${pk.fromJson})`).all(
+        rowList(table, rows),
       ) as StoredRow[]
     },
-    rowsById: async (table: TableLayout, after: Buffer | undefined, limit: number) =>
-      (after === undefined
-        ? this.statement(`SELECT id, canonical, weight FROM ${table.name} ORDER BY id LIMIT ?`).all(limit)
-        : this.statement(`SELECT id, canonical, weight FROM ${table.name} WHERE id > ? ORDER BY id LIMIT ?`).all(after, limit)) as (StoredRow & {
-        id: Buffer
-      })[],
-    allRows: async (table: TableLayout) => this.statement(`SELECT canonical, weight FROM ${table.name}`).all() as StoredRow[],
+    rowsInOrder: async (table: TableLayout, column: KeyColumn, after: StoredRow | undefined, limit: number) => {
+      // Resume after (key, primary key): unique, and the order of the index read.
+      const c = column.column
+      const first = column === table.keys[0]
+      const order = first ? `${c}, val` : `${c}, ${table.keys[0]!.column}, val`
+      const head = `SELECT ${selected(table)}${first ? '' : `, ${c} AS key`} FROM ${table.name}`
+      if (after === undefined) return this.statement(`${head} ORDER BY ${order} LIMIT ?`).all(limit) as StoredRow[]
+      const cursor = first ? [after.k0, after.text] : [after.key, after.k0, after.text]
+      return this.statement(`${head} WHERE (${order}) > (${cursor.map(() => '?').join(', ')}) ORDER BY ${order} LIMIT ?`).all(
+        ...cursor,
+        limit,
+      ) as StoredRow[]
+    },
+    rowsPaged: async (table: TableLayout, after: StoredRow | undefined, limit: number) => {
+      const pk = primaryKey(table).columns
+      const head = `SELECT ${selected(table)} FROM ${table.name}`
+      if (after === undefined) return this.statement(`${head} ORDER BY ${pk} LIMIT ?`).all(limit) as StoredRow[]
+      const cursor = table.keys.length > 0 ? [after.k0, after.text] : [after.text]
+      return this.statement(`${head} WHERE (${pk}) > (${cursor.map(() => '?').join(', ')}) ORDER BY ${pk} LIMIT ?`).all(
+        ...cursor,
+        limit,
+      ) as StoredRow[]
+    },
+    allRows: async (table: TableLayout) => this.statement(`SELECT ${selected(table)} FROM ${table.name}`).all() as StoredRow[],
     lastUpdates: async (tables: readonly string[]) => {
       const rows = this.statement(
         `SELECT table_name, t FROM ${this.layout!.lastUpdateTable} WHERE table_name IN (SELECT value FROM json_each(?))`,
@@ -165,16 +204,20 @@ class SqliteDriver implements SqlDriver {
   // ---- writes
 
   private upsertStatement(table: TableLayout, rows: number): Statement {
-    const columns = ['id', 'canonical', 'weight', ...table.keys.map((k) => k.column)]
+    const columns = [...table.keys.map((k) => k.column), 'val', 'weight']
     const tuple = '(' + columns.map(() => '?').join(', ') + ')'
+    // RETURNING gives rows in no set order: each row tells whether it was emptied, and which it is
+    // (as `rowList` writes it), and gives NULL otherwise, so that little comes back.
+    const emptied = table.keys.length > 0 ? `json_array(hex(${table.keys[0]!.column}), val)` : 'json_quote(val)'
     return this.statement(
       `INSERT INTO ${table.name} (${columns.join(', ')}) VALUES ${Array(rows).fill(tuple).join(', ')} ` +
-        `ON CONFLICT (id) DO UPDATE SET weight = weight + excluded.weight RETURNING id, weight`,
-    )
+        `ON CONFLICT (${primaryKey(table).columns}) DO UPDATE SET weight = weight + excluded.weight ` +
+        `RETURNING iif(weight = 0, ${emptied}, NULL)`,
+    ).pluck()
   }
 
   private upsertSync(table: TableLayout, rows: readonly EncodedRow[]): void {
-    const emptied: Buffer[] = []
+    const emptied: string[] = []
     let i = 0
     while (i < rows.length) {
       let n = MAX_ROWS_PER_STATEMENT
@@ -182,15 +225,14 @@ class SqliteDriver implements SqlDriver {
       const params: unknown[] = []
       for (let j = i; j < i + n; j++) {
         const r = rows[j]!
-        params.push(r.id, r.canonical, r.weight, ...r.keys)
+        params.push(...r.keys, r.text, r.weight)
       }
-      for (const out of this.upsertStatement(table, n).all(...params) as { id: Buffer; weight: number }[]) {
-        if (out.weight === 0) emptied.push(out.id)
-      }
+      for (const e of this.upsertStatement(table, n).all(...params) as (string | null)[]) if (e !== null) emptied.push(e)
       i += n
     }
     if (emptied.length > 0) {
-      this.statement(`DELETE FROM ${table.name} WHERE id IN (SELECT unhex(value) FROM json_each(?)) AND weight = 0`).run(hexList(emptied))
+      const pk = primaryKey(table)
+      this.statement(`DELETE FROM ${table.name} WHERE (${pk.columns}) IN (${pk.fromJson}) AND weight = 0`).run(`[${emptied.join(',')}]`)
     }
   }
 

@@ -2,60 +2,59 @@
  * The storage floor: the state rows our SQL stores write, written with plain
  * better-sqlite3 / pg upserts and nothing else. The query runs on the memory
  * store (untimed) to learn, per iteration, which state rows change; only the
- * SQL that writes them is timed. Each delay vertex gets a table like our
- * stores' (src/stores/sql.ts: 16-byte identity key, the row's canonical text,
- * weight, one key column per state index with an SQL index on (key, id)); a
- * changed row is one upsert of its new weight, or one delete when the weight
- * reaches zero; one transaction per iteration. SQLite gets the same pragmas as
- * our store (WAL, synchronous = NORMAL). Keep this in step with sql.ts.
+ * SQL that writes them is timed. Tables, columns and stored row texts are our
+ * stores' own (`layoutFor` and `encodeRows` from src/stores/sql.ts: SQLite
+ * clustered on (first key, stored text), PostgreSQL on (first key, identity),
+ * one more index per further key; delays that integrate one stream share a
+ * table); a changed row is one upsert of its new weight, or one delete when
+ * the weight reaches zero; one transaction per iteration. SQLite gets the same
+ * pragmas as our store (WAL, synchronous = NORMAL).
  */
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import * as st from '../../../src/index.js'
 import type { Vertex } from '../../../src/graph/graph.js'
-import { stateIndexes, type Store, type Transaction } from '../../../src/stores/store.js'
-import { identityBytes } from '../../../src/values/hash.js'
-import { canonical, rowKey } from '../../../src/values/encode.js'
-import { keyToBuffer } from '../../../src/values/key.js'
-import type { ZSet } from '../../../src/zset/zset.js'
+import { type EncodedRow, encodeRows, layoutFor, type TableLayout } from '../../../src/stores/sql.js'
+import type { Store, Transaction } from '../../../src/stores/store.js'
+import { rowKey } from '../../../src/values/encode.js'
+import { ZSet } from '../../../src/zset/zset.js'
 import { IngestMeter } from '../measure.js'
 import { databaseTableBytes, freshDatabase } from '../pg.js'
 import { sqliteBytes } from '../stores.js'
 import type { RunConfig, RunResult } from '../types.js'
 import { batched, workload } from '../workloads.js'
 
-/** One state row to write: its identity, its text, its weight after the iteration (0 = delete), its index keys. */
-interface StateRow {
-  id: Buffer
-  value: string
-  weight: number
-  keys: Buffer[]
-}
 interface TableWrite {
-  table: number
+  table: TableLayout
   replaced: boolean
-  rows: StateRow[]
+  /** Rows with their weight after the iteration. */
+  live: EncodedRow[]
+  /** Rows whose weight reached zero. */
+  dead: EncodedRow[]
 }
 
 /**
- * Wraps the memory store to record which rows of which delay each iteration
+ * Wraps the memory store to record which rows of which table each iteration
  * touched, and keeps each table's weights itself (through the public ZSet API
- * only, so it works on either backend).
+ * only, so it works on either backend). A shared table takes only its owner's writes, as in the stores.
  */
 class Recorder {
-  private touched = new Map<Vertex, { replaced: boolean; rows: Map<string | number, unknown> }>()
-  private readonly weights = new Map<Vertex, Map<string | number, number>>()
+  private touched = new Map<TableLayout, { replaced: boolean; rows: Map<string | number, unknown> }>()
+  private readonly weights = new Map<TableLayout, Map<string | number, number>>()
   readonly store: Store
   constructor(
     inner: Store,
-    private readonly tables: Map<Vertex, number>,
+    private readonly tableOf: (d: Vertex) => TableLayout,
+    private readonly withIds: boolean,
   ) {
     const touch = (d: Vertex, z: ZSet<unknown>, replaced: boolean) => {
-      let t = this.touched.get(d)
-      if (!t) this.touched.set(d, (t = { replaced: false, rows: new Map() }))
-      let w = this.weights.get(d)
-      if (!w) this.weights.set(d, (w = new Map()))
+      const table = this.tableOf(d)
+      if (table.delay !== d) return
+      let t = this.touched.get(table)
+      if (!t) this.touched.set(table, (t = { replaced: false, rows: new Map() }))
+      let w = this.weights.get(table)
+      if (!w) this.weights.set(table, (w = new Map()))
       if (replaced) {
         t.replaced = true
         t.rows.clear()
@@ -92,23 +91,19 @@ class Recorder {
     }
   }
 
-  /** The writes of the last iteration, with each row's weight after it. */
+  /** The writes of the last iteration, encoded as the stores encode them, with each row's weight after it. */
   take(): TableWrite[] {
     const out: TableWrite[] = []
-    for (const [d, t] of this.touched) {
-      const weights = this.weights.get(d)!
-      const indexes = stateIndexes(d)
-      const rows: StateRow[] = []
+    for (const [table, t] of this.touched) {
+      const weights = this.weights.get(table)!
+      const live = new ZSet<unknown>()
+      const dead = new ZSet<unknown>()
       for (const [key, value] of t.rows) {
-        const text = typeof key === 'number' ? String(key) : key
-        rows.push({
-          id: identityBytes(text),
-          value: canonical(value),
-          weight: weights.get(key) ?? 0,
-          keys: indexes.map((ix) => keyToBuffer(ix.encodeKey(ix.key(value)))),
-        })
+        const w = weights.get(key) ?? 0
+        if (w === 0) dead.addWeight(key, value, 1)
+        else live.addWeight(key, value, w)
       }
-      out.push({ table: this.tables.get(d)!, replaced: t.replaced, rows })
+      out.push({ table, replaced: t.replaced, live: encodeRows(table, live, this.withIds), dead: encodeRows(table, dead, this.withIds) })
     }
     this.touched = new Map()
     return out
@@ -121,33 +116,34 @@ interface Sink {
   close(): Promise<void>
 }
 
-function columns(nKeys: number): string[] {
-  return Array.from({ length: nKeys }, (_, i) => `ix${i}`)
-}
-
-function sqliteSink(file: string, delays: Vertex[]): Sink {
+function sqliteSink(file: string, tables: readonly TableLayout[]): Sink {
   const db = new Database(file)
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL') // as our SQLite store sets it
-  const stmts = delays.map((d, t) => {
-    const cols = columns(stateIndexes(d).length)
-    db.exec(`CREATE TABLE s${t} (id BLOB PRIMARY KEY, value TEXT NOT NULL, weight INTEGER NOT NULL${cols.map((c) => `, ${c} BLOB NOT NULL`).join('')}) WITHOUT ROWID`)
-    for (const c of cols) db.exec(`CREATE INDEX s${t}_${c} ON s${t} (${c}, id)`)
-    const all = ['id', 'value', 'weight', ...cols]
-    return {
-      upsert: db.prepare(`INSERT INTO s${t} (${all.join(', ')}) VALUES (${all.map(() => '?').join(', ')}) ON CONFLICT (id) DO UPDATE SET weight = excluded.weight`),
-      del: db.prepare(`DELETE FROM s${t} WHERE id = ?`),
-      clear: db.prepare(`DELETE FROM s${t}`),
-    }
-  })
+  const stmts = new Map(
+    tables.map((t) => {
+      const [first, ...rest] = t.keys
+      const pk = first ? [first.column, 'val'] : ['val']
+      db.exec(`CREATE TABLE ${t.name} (${t.keys.map((k) => `${k.column} BLOB NOT NULL, `).join('')}val TEXT NOT NULL, weight INTEGER NOT NULL, PRIMARY KEY (${pk.join(', ')})) WITHOUT ROWID`)
+      for (const k of rest) db.exec(`CREATE INDEX ${k.sqlIndex} ON ${t.name} (${k.column})`)
+      const all = [...t.keys.map((k) => k.column), 'val', 'weight']
+      return [
+        t,
+        {
+          upsert: db.prepare(`INSERT INTO ${t.name} (${all.join(', ')}) VALUES (${all.map(() => '?').join(', ')}) ON CONFLICT (${pk.join(', ')}) DO UPDATE SET weight = excluded.weight`),
+          del: db.prepare(`DELETE FROM ${t.name} WHERE ${pk.map((c) => `${c} = ?`).join(' AND ')}`),
+          clear: db.prepare(`DELETE FROM ${t.name}`),
+          pkOf: (r: EncodedRow) => (first ? [r.keys[0], r.text] : [r.text]),
+        },
+      ] as const
+    }),
+  )
   const apply = db.transaction((writes: TableWrite[]) => {
     for (const w of writes) {
-      const s = stmts[w.table]!
+      const s = stmts.get(w.table)!
       if (w.replaced) s.clear.run()
-      for (const r of w.rows) {
-        if (r.weight === 0) s.del.run(r.id)
-        else s.upsert.run(r.id, r.value, r.weight, ...r.keys)
-      }
+      for (const r of w.live) s.upsert.run(...r.keys, r.text, r.weight)
+      for (const r of w.dead) s.del.run(...s.pkOf(r))
     }
   })
   return {
@@ -157,37 +153,40 @@ function sqliteSink(file: string, delays: Vertex[]): Sink {
   }
 }
 
-async function postgresSink(adminUrl: string, id: string, delays: Vertex[]): Promise<Sink> {
+async function postgresSink(adminUrl: string, id: string, tables: readonly TableLayout[]): Promise<Sink> {
   const fresh = await freshDatabase(adminUrl, `bench_${id}`)
   const client = new pg.Client({ connectionString: fresh.url })
   await client.connect()
-  const nKeys = delays.map((d) => stateIndexes(d).length)
-  for (let t = 0; t < delays.length; t++) {
-    const cols = columns(nKeys[t]!)
-    await client.query(`CREATE TABLE s${t} (id bytea PRIMARY KEY, value text NOT NULL, weight bigint NOT NULL${cols.map((c) => `, ${c} bytea NOT NULL`).join('')})`)
-    for (const c of cols) await client.query(`CREATE INDEX s${t}_${c} ON s${t} (${c}, id)`)
+  const pkOf = (t: TableLayout) => (t.keys.length > 0 ? [t.keys[0]!.column, 'id'] : ['id'])
+  for (const t of tables) {
+    await client.query(`CREATE TABLE ${t.name} (${t.keys.map((k) => `${k.column} bytea NOT NULL, `).join('')}id bytea NOT NULL, val text NOT NULL, weight bigint NOT NULL, PRIMARY KEY (${pkOf(t).join(', ')}))`)
+    for (const k of t.keys.slice(1)) await client.query(`CREATE INDEX ${k.sqlIndex} ON ${t.name} (${k.column}, id)`)
   }
   return {
     async write(writes) {
       await client.query('BEGIN')
       try {
         for (const w of writes) {
-          const cols = columns(nKeys[w.table]!)
-          if (w.replaced) await client.query(`DELETE FROM s${w.table}`)
-          const live = w.rows.filter((r) => r.weight !== 0)
-          const dead = w.rows.filter((r) => r.weight === 0)
-          if (live.length) {
-            const all = ['id', 'value', 'weight', ...cols]
-            const types = ['bytea', 'text', 'bigint', ...cols.map(() => 'bytea')]
-            const arrays: unknown[][] = [live.map((r) => r.id), live.map((r) => r.value), live.map((r) => r.weight)]
-            cols.forEach((_, i) => arrays.push(live.map((r) => r.keys[i])))
+          const t = w.table
+          if (w.replaced) await client.query(`DELETE FROM ${t.name}`)
+          if (w.live.length) {
+            const cols = [...t.keys.map((k) => k.column), 'id', 'val', 'weight']
+            const types = [...t.keys.map(() => 'bytea'), 'bytea', 'text', 'bigint']
+            const arrays: unknown[][] = [...t.keys.map((_, i) => w.live.map((r) => r.keys[i])), w.live.map((r) => r.id), w.live.map((r) => r.text), w.live.map((r) => r.weight)]
             await client.query(
-              `INSERT INTO s${w.table} (${all.join(', ')}) SELECT * FROM unnest(${types.map((ty, i) => `$${i + 1}::${ty}[]`).join(', ')})
-               ON CONFLICT (id) DO UPDATE SET weight = excluded.weight`,
+              `INSERT INTO ${t.name} (${cols.join(', ')}) SELECT * FROM unnest(${types.map((ty, i) => `$${i + 1}::${ty}[]`).join(', ')})
+               ON CONFLICT (${pkOf(t).join(', ')}) DO UPDATE SET weight = excluded.weight`,
               arrays,
             )
           }
-          if (dead.length) await client.query(`DELETE FROM s${w.table} WHERE id = ANY($1::bytea[])`, [dead.map((r) => r.id)])
+          if (w.dead.length) {
+            if (t.keys.length === 0) await client.query(`DELETE FROM ${t.name} WHERE id = ANY($1::bytea[])`, [w.dead.map((r) => r.id)])
+            else
+              await client.query(`DELETE FROM ${t.name} WHERE (${t.keys[0]!.column}, id) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[]))`, [
+                w.dead.map((r) => r.keys[0]),
+                w.dead.map((r) => r.id),
+              ])
+          }
         }
         await client.query('COMMIT')
       } catch (e) {
@@ -207,9 +206,10 @@ export async function runFloor(c: RunConfig): Promise<Partial<RunResult>> {
   if (c.store === 'memory') return { status: 'skipped', note: 'the storage floor is for SQL stores' }
   const w = workload(c.scenario, c.rows, c.seed)
   const delays = w.graph.def.delays
-  const recorder = new Recorder(st.memoryStore(w.graph), new Map(delays.map((d, i) => [d, i])))
+  const layout = layoutFor(w.graph.def, 'floor')
+  const recorder = new Recorder(st.memoryStore(w.graph), (d) => layout.byDelay.get(d)!, c.store === 'postgres')
   const sink =
-    c.store === 'sqlite' ? sqliteSink(path.join(c.dir, `${c.id}.sqlite`), delays) : await postgresSink(c.pgUrl!, c.id, delays)
+    c.store === 'sqlite' ? sqliteSink(path.join(c.dir, `${c.id}.sqlite`), layout.tables) : await postgresSink(c.pgUrl!, c.id, layout.tables)
   try {
     const acts = st.actions(recorder.store, w.graph) as unknown as st.Action<unknown, unknown[]>[]
     for (const [input, rows] of w.setup) {
@@ -224,7 +224,7 @@ export async function runFloor(c: RunConfig): Promise<Partial<RunResult>> {
     for (const b of batched(w.rows(), c.batch)) {
       await acts[w.mainInput]!.insert(...b) // untimed: the engine in memory
       const writes = recorder.take()
-      for (const x of writes) stateRows += x.rows.length
+      for (const x of writes) stateRows += x.live.length + x.dead.length
       await meter.time(b.length, () => sink.write(writes))
       if (meter.overLimit) {
         partial = true
