@@ -21,12 +21,14 @@ test('meter reads: join results, their sum and the read-with-date map skip ident
   // users ⋈ meters feeds a map (linear); that map feeds the second join's state, so it keeps identities.
   // meters-users ⋈ reads feeds the map withDate, which feeds only the group of groupReduceFlatten.
   // The final map feeds the cache's integral and is an output: identities needed.
-  // Inside the per-group reduce, the new and the old total's one-row sets feed only the − and + of D.
+  // Inside the per-group reduce, the new and the old total's one-row sets feed only the − and + of D;
+  // the flattened (total, day) pairs feed only the map to DailyUsage.
   t.deepEqual(bagVertices(graph), [
     'add join#2/add',
     'add join/add',
     'aggregateToSet group_reduce/per_group/reduce/aggregateToSet',
     'aggregateToSet group_reduce/per_group/reduce/aggregateToSet#2',
+    'flatten group_reduce/flatten',
     'join join#2/join',
     'join join#2/join#2',
     'join join/join',

@@ -10,7 +10,7 @@
 import type { Scope, Vertex, VertexKind } from './graph.js'
 
 /** Operators that can build a bag cheaper than a ZSet (they skip computing identities). */
-const BAG_PRODUCERS = new Set<VertexKind>(['map', 'mapMany', 'filter', 'join', 'add', 'neg', 'aggregateToSet'])
+const BAG_PRODUCERS = new Set<VertexKind>(['map', 'mapMany', 'filter', 'join', 'add', 'neg', 'aggregateToSet', 'flatten'])
 
 /** Operators that only read each row's value and weight, and give the same result for any split of the rows. */
 export const BAG_CONSUMERS = new Set<VertexKind>(['map', 'mapMany', 'filter', 'add', 'neg', 'aggregate', 'group'])
