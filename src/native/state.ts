@@ -127,6 +127,17 @@ function undeclared<T>(all: ZSet<T>, index: Index<T, unknown>): TsStateTable<T> 
   return table
 }
 
+/** At most this many cached lookup entries per table (a few MB): hot rows stay, a table read whole does not double its JS memory. */
+const ENTRY_CACHE_LIMIT = 65_536
+
+/**
+ * A weight read from a Float64Array, as a small integer when it is one. Storing
+ * the raw double into an entry would turn every entry's `weight` field (one
+ * hidden class is shared by all entries) into a boxed double, and slow every
+ * ZSet in the process down.
+ */
+const weightOf = (w: number): number => (w === (w | 0) ? w | 0 : w)
+
 const textOf = (key: RowKey): string => (typeof key === 'number' ? String(key) : key)
 
 export class NativeStateTable<T> implements StateTable<T> {
@@ -143,6 +154,8 @@ export class NativeStateTable<T> implements StateTable<T> {
    * length are touched: writing far past it would turn the array into a dictionary.)
    */
   private readonly entries: (Entry<T> | undefined)[] = []
+  /** How many entries the cache holds; a read that finds it full starts it afresh, so its memory stays bounded. */
+  private cachedEntries = 0
 
   constructor(
     private readonly binding: Binding,
@@ -278,6 +291,10 @@ export class NativeStateTable<T> implements StateTable<T> {
     const counts = u32('counts', n)
     this.lookupSlots(i, encodedKeys, false, counts.subarray(0, n))
     const { slots, slotWeights } = scratch
+    if (this.cachedEntries >= ENTRY_CACHE_LIMIT) {
+      this.entries.fill(undefined)
+      this.cachedEntries = 0
+    }
     const { rows, rowKeys, entries } = this
     // Grown in order, so the array stays dense (filling slots at random would make it a dictionary).
     while (entries.length < rows.length) entries.push(undefined)
@@ -287,9 +304,15 @@ export class NativeStateTable<T> implements StateTable<T> {
       const list: Entry<T>[] = new Array(counts[k]!)
       for (let j = 0; j < list.length; j++, p++) {
         const slot = slots[p]!
-        const w = slotWeights[p]!
+        const w = weightOf(slotWeights[p]!)
         let e = entries[slot]
-        if (e === undefined) entries[slot] = e = { key: rowKeys[slot]!, value: rows[slot]!, weight: w }
+        if (e === undefined) {
+          e = { key: rowKeys[slot]!, value: rows[slot]!, weight: w }
+          if (this.cachedEntries < ENTRY_CACHE_LIMIT) {
+            entries[slot] = e
+            this.cachedEntries++
+          }
+        }
         else if (e.weight !== w) e.weight = w
         list[j] = e
       }
@@ -306,7 +329,7 @@ export class NativeStateTable<T> implements StateTable<T> {
     for (let k = 0; k < n; k++) {
       const slot = slots[k]!
       const key = rowKeys[slot]!
-      entries.set(key, { key, value: rows[slot]!, weight: slotWeights[k]! })
+      entries.set(key, { key, value: rows[slot]!, weight: weightOf(slotWeights[k]!) })
     }
     return out
   }
@@ -332,7 +355,7 @@ export class NativeStateTable<T> implements StateTable<T> {
     const weights = this.weightsOf(wanted.map((e) => textOf(e.key)))
     const entries = out.entries
     for (let k = 0; k < wanted.length; k++) {
-      const w = weights[k]!
+      const w = weightOf(weights[k]!)
       if (w !== 0) entries.set(wanted[k]!.key, { key: wanted[k]!.key, value: wanted[k]!.value, weight: w })
     }
     return out
@@ -367,7 +390,7 @@ export class NativeStateTable<T> implements StateTable<T> {
       let p = 0
       for (let k = 0; k < n; k++) {
         const end = p + keyLengths[k]!
-        chunk[k] = { keyEnc: text.slice(p, end), tie: text.slice(end, end + 32), value: this.rows[slots[k]!]!, weight: weights[k]! }
+        chunk[k] = { keyEnc: text.slice(p, end), tie: text.slice(end, end + 32), value: this.rows[slots[k]!]!, weight: weightOf(weights[k]!) }
         p = end + 32
       }
       if (n > 0) {
@@ -402,7 +425,7 @@ export class NativeStateTable<T> implements StateTable<T> {
     if (match === undefined) {
       const n = this.allSlots()
       const pairs: [T, number][] = new Array(n)
-      for (let k = 0; k < n; k++) pairs[k] = [this.rows[scratch.slots[k]!]!, scratch.slotWeights[k]!]
+      for (let k = 0; k < n; k++) pairs[k] = [this.rows[scratch.slots[k]!]!, weightOf(scratch.slotWeights[k]!)]
       return pairs
     }
     const wanted = new ZSet<T>()
@@ -423,7 +446,7 @@ export class NativeStateTable<T> implements StateTable<T> {
     const { slots, slotWeights } = scratch
     for (let k = 0; k < total; k++) {
       const value = this.rows[slots[k]!]!
-      found[k] = [index.key(value), value, slotWeights[k]!]
+      found[k] = [index.key(value), value, weightOf(slotWeights[k]!)]
     }
     return found
   }
