@@ -98,14 +98,8 @@ function numbers(value: string | undefined, dflt: number[]): number[] {
   })
 }
 
-interface Plan {
-  engine: Engine
-  scenario: Scenario
-  store: StoreKind
-  backend?: Backend
-  rows: number
-  batch: number
-}
+/** One configuration to run: the part of a run's config that the plan decides. */
+type Plan = Pick<RunConfig, 'engine' | 'scenario' | 'store' | 'backend' | 'rows' | 'batch'>
 
 /** Which engine runs which scenario on which store. */
 const SUPPORTS: Record<Engine, { scenarios: Scenario[]; stores: StoreKind[] }> = {

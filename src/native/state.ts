@@ -120,6 +120,16 @@ function f64(name: 'weights' | 'slotWeights', n: number): Float64Array {
   return scratch[name]
 }
 
+/** Packs `strings` into `packer`'s buffer, their lengths into `lengths`: one boundary crossing for all. */
+function pack(packer: Packer, strings: readonly string[], lengths: Uint32Array): Uint8Array {
+  packer.reset()
+  for (let k = 0; k < strings.length; k++) {
+    lengths[k] = strings[k]!.length
+    packer.add(strings[k]!)
+  }
+  return packer.bytes()
+}
+
 /** Reads through an index the table was not built with: a temporary TS table (slow, but right). */
 function undeclared<T>(all: ZSet<T>, index: Index<T, unknown>): TsStateTable<T> {
   const table = new TsStateTable<T>([index])
@@ -257,14 +267,8 @@ export class NativeStateTable<T> implements StateTable<T> {
   /** Slots (and weights) of the rows under `encodedKeys`, in the shared scratch arrays. */
   private lookupSlots(i: number, encodedKeys: readonly string[], sorted: boolean, counts: Uint32Array): number {
     const n = encodedKeys.length
-    const keyLengths = u32('keyLengths', n)
-    const packer = keyPacker.reset()
-    for (let k = 0; k < n; k++) {
-      keyLengths[k] = encodedKeys[k]!.length
-      packer.add(encodedKeys[k]!)
-    }
-    const keyBytes = packer.bytes()
-    const lengths = keyLengths.subarray(0, n)
+    const keyBytes = pack(keyPacker, encodedKeys, u32('keyLengths', n))
+    const lengths = scratch.keyLengths.subarray(0, n)
     let total = this.native.lookup(i, keyBytes, lengths, sorted, scratch.slots, scratch.slotWeights, counts)
     if (total > scratch.slots.length || total > scratch.slotWeights.length) {
       u32('slots', total)
@@ -337,14 +341,9 @@ export class NativeStateTable<T> implements StateTable<T> {
   /** The table's weight of each of `texts` (canonical texts), in `scratch.slotWeights`. */
   private weightsOf(texts: string[]): Float64Array {
     const n = texts.length
-    const rowLengths = u32('rowLengths', n)
-    const packer = rowPacker.reset()
-    for (let k = 0; k < n; k++) {
-      rowLengths[k] = texts[k]!.length
-      packer.add(texts[k]!)
-    }
+    const bytes = pack(rowPacker, texts, u32('rowLengths', n))
     const weights = f64('slotWeights', n)
-    this.native.weightsOf(packer.bytes(), rowLengths.subarray(0, n), weights)
+    this.native.weightsOf(bytes, scratch.rowLengths.subarray(0, n), weights)
     return weights
   }
 

@@ -221,16 +221,6 @@ function zsetOfGroup(rows: Entry<GroupRow>[]): ZSet<unknown> {
 }
 
 /** Every group's stored rows, in the order of `stateKeys`, from one lookup. */
-async function readGroupState(d: Vertex, stateKeys: string[], tx: Transaction): Promise<Entry<GroupRow>[][]> {
-  const reader = tx.reader<GroupRow>(d)
-  if (reader.lookupEach) return reader.lookupEach(GROUP_KEY_INDEX, stateKeys)
-  const rows = await reader.lookup(GROUP_KEY_INDEX, stateKeys)
-  const byKey = new Map<string, Entry<GroupRow>[]>()
-  for (const e of rows.entries.values()) {
-    const k = GROUP_KEY_INDEX.encodeKey(e.value.right)
-    const list = byKey.get(k)
-    if (list) list.push(e)
-    else byKey.set(k, [e])
-  }
-  return stateKeys.map((k) => byKey.get(k) ?? [])
+function readGroupState(d: Vertex, stateKeys: string[], tx: Transaction): Promise<Entry<GroupRow>[][]> {
+  return tx.reader<GroupRow>(d).lookupEach(GROUP_KEY_INDEX, stateKeys)
 }

@@ -7,7 +7,6 @@
  */
 import { entryId, sortTies, type Entry, ZSet } from '../zset/zset.js'
 import type { Index } from '../zset/indexes.js'
-import { splitByKey } from '../zset/state.js'
 
 export interface ScanRow<T> {
   readonly keyEnc: string
@@ -19,9 +18,8 @@ export interface ScanRow<T> {
 
 /** What a store offers for reading one delay vertex's state within a transaction. */
 export interface StateReader<T> {
-  lookup(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<ZSet<T>>
-  /** Optional: the rows under each of `encodedKeys` (distinct), one list per key. */
-  lookupEach?(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<Entry<T>[][]>
+  /** The rows under each of `encodedKeys` (distinct), one list per key (one batched read). */
+  lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<Entry<T>[][]>
   lookupRows(rows: ZSet<T>): Promise<ZSet<T>>
   scan(index: Index<T, unknown>): AsyncIterable<ScanRow<T>>
   readAll(): Promise<ZSet<T>>
@@ -55,26 +53,13 @@ export class ZSetView<T> {
     return new ZSetView(this.state, this.delta.isEmpty() ? z : this.delta.add(z), this.owner)
   }
 
-  async lookup(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<ZSet<T>> {
-    const wanted = new Set(encodedKeys)
-    const out = this.state ? await this.state.lookup(index, [...wanted]) : new ZSet<T>()
-    for (const e of this.delta.entries.values()) {
-      if (wanted.has(index.encodeKey(index.key(e.value)))) out.addWeight(e.key, e.value, e.weight)
-    }
-    return out
-  }
-
   /**
    * The rows under each of `encodedKeys` (distinct), one list per key, state
    * and delta rows side by side and not consolidated: for bilinear readers
    * (joins), which need neither one entry per row nor each row's key again.
    */
   async lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<Entry<T>[][]> {
-    const lists = !this.state
-      ? encodedKeys.map((): Entry<T>[] => [])
-      : this.state.lookupEach
-        ? await this.state.lookupEach(index, encodedKeys)
-        : splitByKey(await this.state.lookup(index, encodedKeys), index, encodedKeys)
+    const lists = this.state ? await this.state.lookupEach(index, encodedKeys) : encodedKeys.map((): Entry<T>[] => [])
     if (!this.delta.isEmpty()) {
       const at = new Map(encodedKeys.map((k, i) => [k, i]))
       for (const e of this.delta.entries.values()) {

@@ -71,7 +71,6 @@ class MemoryStore implements Store {
 
 function reader<T>(state: StateTable<T>): StateReader<T> {
   return {
-    lookup: async (index, encodedKeys) => state.lookupKeys(index, encodedKeys),
     lookupEach: async (index, encodedKeys) => state.lookupEach(index, encodedKeys),
     lookupRows: async (rows) => state.lookupRows(rows),
     async *scan(index) {

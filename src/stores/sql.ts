@@ -453,13 +453,18 @@ function rowKeyOf(value: unknown, canonical: string): string | number {
   return typeof value === 'number' && Number.isFinite(value) ? value : canonical
 }
 
-export function rowsToZSet<T>(rows: Iterable<StoredRow>, keep?: (value: T) => boolean): ZSet<T> {
+/** A stored row as an entry: its value decoded, its in-memory row key. */
+function entryOf<T>(r: StoredRow): Entry<T> {
+  const canonical = expandText(r.text, r.k0)
+  const value = decodeCanonical(canonical) as T
+  return { key: rowKeyOf(value, canonical), value, weight: r.weight }
+}
+
+export function rowsToZSet<T>(rows: Iterable<StoredRow>): ZSet<T> {
   const out = new ZSet<T>()
   for (const r of rows) {
-    const canonical = expandText(r.text, r.k0)
-    const value = decodeCanonical(canonical) as T
-    if (keep && !keep(value)) continue
-    out.addWeight(rowKeyOf(value, canonical), value, r.weight)
+    const e = entryOf<T>(r)
+    out.addWeight(e.key, e.value, e.weight)
   }
   return out
 }
@@ -935,31 +940,20 @@ class SqlStateReader<T> implements StateReader<T> {
     return this.table.keys.find((k) => k.index.id === index.id)
   }
 
-  async lookup(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<ZSet<T>> {
-    if (encodedKeys.length === 0) return new ZSet<T>()
-    await this.ready()
-    const column = this.column(index)
-    if (!column) {
-      // An index the table does not keep: filter the whole state, as the memory store does.
-      const wanted = new Set(encodedKeys)
-      return rowsToZSet<T>(await this.session.allRows(this.table), (v) => wanted.has(index.encodeKey(index.key(v))))
-    }
-    return rowsToZSet<T>(await this.session.rowsByKeys(this.table, column, encodedKeys.map(keyToBuffer)))
-  }
-
   async lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<Entry<T>[][]> {
-    const column = this.column(index)
-    if (!column) return splitByKey(await this.lookup(index, encodedKeys), index, encodedKeys)
     const lists = encodedKeys.map((): Entry<T>[] => [])
     if (encodedKeys.length === 0) return lists
     await this.ready()
+    const column = this.column(index)
+    if (!column) {
+      // An index the table does not keep: sort the whole state by key, as the memory store does.
+      return splitByKey(rowsToZSet<T>(await this.session.allRows(this.table)), index, encodedKeys)
+    }
     const at = new Map(encodedKeys.map((k, i) => [k, i]))
     const first = column === this.table.keys[0]
     for (const r of await this.session.rowsByKeys(this.table, column, encodedKeys.map(keyToBuffer))) {
       // Each row comes with the key it matched: no need to encode its key again.
-      const canonical = expandText(r.text, r.k0)
-      const value = decodeCanonical(canonical) as T
-      lists[at.get(keyFromBuffer((first ? r.k0 : r.key)!))!]!.push({ key: rowKeyOf(value, canonical), value, weight: r.weight })
+      lists[at.get(keyFromBuffer((first ? r.k0 : r.key)!))!]!.push(entryOf<T>(r))
     }
     return lists
   }
