@@ -50,11 +50,14 @@ const arbRow: fc.Arbitrary<Row> = fc.record(
 const arbStep = fc.record({
   rows: fc.array(fc.tuple(fc.nat(), fc.integer({ min: -3, max: 3 })), { maxLength: 25 }),
   sign: fc.constantFrom(1 as const, -1 as const),
+  /** Hand the rows over unsummed (as input batches arrive), repeats and all. */
+  unconsolidated: fc.boolean(),
 })
 
 /** A ZSet from pool positions and weights (repeats sum, zeros drop). */
-function deltaOf(pool: Row[], rows: [number, number][]): ZSet<Row> {
-  return st.zset(rows.map(([i, w]) => [pool[i % pool.length]!, w] as const)) as ZSet<Row>
+function deltaOf(pool: Row[], rows: [number, number][], unconsolidated = false): ZSet<Row> {
+  const pairs = rows.map(([i, w]) => [pool[i % pool.length]!, w] as const)
+  return unconsolidated ? ZSet.unconsolidated(pairs) : (st.zset(pairs) as ZSet<Row>)
 }
 
 const contents = (z: Iterable<[unknown, number]>): string[] => [...z].map(([v, w]) => `${canonical(v)} × ${w}`).sort()
@@ -106,7 +109,7 @@ test('native and TS state tables agree after any sequence of changes', (t) => {
       const ts = new TsStateTable<Row>(INDEXES)
       const nat = new NativeStateTable<Row>(native, INDEXES)
       for (const step of steps) {
-        const delta = deltaOf(pool, step.rows)
+        const delta = deltaOf(pool, step.rows, step.unconsolidated)
         ts.apply(delta, step.sign)
         nat.apply(delta, step.sign)
         same(t, ts, nat, pool)

@@ -1,7 +1,7 @@
 /** Canonical encoding: structural equality, normalisation, and the errors for what is not a value. */
 import test from 'ava'
 import fc from 'fast-check'
-import { canonical, decodeCanonical } from '../../src/values/encode.js'
+import { canonical, decimalText, decodeCanonical } from '../../src/values/encode.js'
 import { InvalidValueError } from '../../src/values/errors.js'
 import { EMPTY, pair } from '../../src/values/value.js'
 import { zset } from '../../src/zset/zset.js'
@@ -70,4 +70,17 @@ test('a cycle is rejected with the path where it closes', (t) => {
   row.children = [{ parent: row }]
   const e = t.throws(() => canonical(row), { instanceOf: InvalidValueError })
   t.regex(e!.message, /\.children\[0\]\.parent: a cycle/)
+})
+
+test('numbers are written as String writes them (the fast path for short decimals included)', (t) => {
+  const shortDecimal = fc.tuple(fc.integer({ min: -(10 ** 12), max: 10 ** 12 }), fc.constantFrom(1, 10, 100, 1000, 10000)).map(([k, d]) => k / d)
+  fc.assert(
+    fc.property(fc.oneof(shortDecimal, fc.double({ noNaN: true, noDefaultInfinity: true })), (n) => {
+      t.is(decimalText(n), String(n))
+      t.is(canonical(n), String(n))
+      t.is(canonical({ n }), `{"n":${String(n)}}`)
+    }),
+    { numRuns: 20_000 },
+  )
+  for (const n of [0.001, -0.001, 0.1, 0.07, 1e-7, 123456.789, -5.5, 999999999.999, 1e9 + 0.5, -0.25, 5e-324]) t.is(decimalText(n), String(n))
 })

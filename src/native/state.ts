@@ -20,6 +20,8 @@ import type { Binding, NativeZSet } from './binding.js'
 
 /** `origin` of a row that disappeared, in `apply`/`mergeFrom` results. */
 const REMOVED = 0xffffffff
+/** A key length saying "this row's key is the previous row's" (rows of a batch often share one). */
+const SAME_AS_PREVIOUS_ROW = 0xffffffff
 const NONE = new Uint8Array(0)
 const NO_COUNTS = new Uint32Array(0)
 
@@ -154,16 +156,16 @@ export class NativeStateTable<T> implements StateTable<T> {
   readonly backend = 'native' as const
   private readonly native: NativeZSet
   /** Row objects by slot (undefined in a free slot). */
-  private readonly rows: (T | undefined)[]
+  private rows: (T | undefined)[]
   /** Row keys (the ZSet map keys: canonical text, or the number itself) by slot. */
-  private readonly rowKeys: (RowKey | undefined)[]
+  private rowKeys: (RowKey | undefined)[]
   /**
    * Entries handed out by `lookupEach`, by slot, made on first read and reused
    * (weights refreshed on each read): a join re-reading hot rows allocates nothing.
    * A slot whose row changes forgets its entry. (Only slots below the array's
    * length are touched: writing far past it would turn the array into a dictionary.)
    */
-  private readonly entries: (Entry<T> | undefined)[] = []
+  private entries: (Entry<T> | undefined)[] = []
   /** How many entries the cache holds; a read that finds it full starts it afresh, so its memory stays bounded. */
   private cachedEntries = 0
 
@@ -198,7 +200,8 @@ export class NativeStateTable<T> implements StateTable<T> {
   }
 
   apply(delta: ZSet<T>, sign: 1 | -1 = 1): void {
-    const n = delta.size
+    // Rows may repeat (an unconsolidated input batch): Rust sums them.
+    const n = delta.entryCount
     if (n === 0) return
     const { indexes } = this
     const m = indexes.length
@@ -209,8 +212,9 @@ export class NativeStateTable<T> implements StateTable<T> {
     const weights = f64('weights', n)
     const texts = rowPacker.reset()
     const keys = keyPacker.reset()
+    const previousKeys = new Array<string>(m)
     let i = 0
-    for (const e of delta.entries.values()) {
+    for (const e of delta.eachEntry()) {
       const text = textOf(e.key)
       texts.add(text)
       rowLengths[i] = text.length
@@ -218,10 +222,14 @@ export class NativeStateTable<T> implements StateTable<T> {
       values[i] = e.value
       valueKeys[i] = e.key
       for (let j = 0; j < m; j++) {
-        const index = indexes[j]!
-        const k = encodedKeyOf(index, e.value, e.groupKey)
-        keys.add(k)
-        keyLengths[i * m + j] = k.length
+        const k = encodedKeyOf(indexes[j]!, e.value, e.groupKey)
+        if (i > 0 && k === previousKeys[j]) {
+          keyLengths[i * m + j] = SAME_AS_PREVIOUS_ROW
+        } else {
+          keys.add(k)
+          keyLengths[i * m + j] = k.length
+          previousKeys[j] = k
+        }
       }
       i++
     }
@@ -247,6 +255,14 @@ export class NativeStateTable<T> implements StateTable<T> {
       }
       if (slot < entries.length) entries[slot] = undefined
     }
+  }
+
+  release(): void {
+    this.native.clear()
+    this.rows = []
+    this.rowKeys = []
+    this.entries = []
+    this.cachedEntries = 0
   }
 
   copy(): NativeStateTable<T> {

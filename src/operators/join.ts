@@ -50,7 +50,7 @@ function bucketsByKey<T>(z: ZSet<T>, index: Index<T, unknown>): Map<string, Entr
     out.set(encoded, list)
     return list
   })
-  for (const e of z.entries.values()) groups.of(index.key(e.value)).push(e)
+  for (const e of z.eachEntry()) groups.of(index.key(e.value)).push(e)
   return out
 }
 
@@ -58,7 +58,7 @@ type Joined<L, R> = ZSet<Pair<L, R>> | Bag<Pair<L, R>>
 
 /** Join `l` with the right rows grouped by key (each side's key is computed once per row). */
 function joinWithRightBuckets<L, R>(out: Joined<L, R>, l: ZSet<L>, onLeft: Index<L, unknown>, right: Map<string, Entry<R>[]>): Joined<L, R> {
-  for (const le of l.entries.values()) {
+  for (const le of l.eachEntry()) {
     const matches = right.get(onLeft.encodeKey(onLeft.key(le.value)))
     if (matches) for (const re of matches) emit(out, le, re)
   }
@@ -66,7 +66,7 @@ function joinWithRightBuckets<L, R>(out: Joined<L, R>, l: ZSet<L>, onLeft: Index
 }
 
 function joinWithLeftBuckets<L, R>(out: Joined<L, R>, left: Map<string, Entry<L>[]>, r: ZSet<R>, onRight: Index<R, unknown>): Joined<L, R> {
-  for (const re of r.entries.values()) {
+  for (const re of r.eachEntry()) {
     const matches = left.get(onRight.encodeKey(onRight.key(re.value)))
     if (matches) for (const le of matches) emit(out, le, re)
   }
@@ -74,9 +74,9 @@ function joinWithLeftBuckets<L, R>(out: Joined<L, R>, left: Map<string, Entry<L>
 }
 
 function joinZSets<L, R>(out: Joined<L, R>, l: ZSet<L>, r: ZSet<R>, onLeft: Index<L, unknown>, onRight: Index<R, unknown>): Joined<L, R> {
-  if (l.isEmpty() || r.isEmpty()) return out
+  if (l.entryCount === 0 || r.entryCount === 0) return out
   // Bucket the smaller side, probe with the larger.
-  return l.size <= r.size
+  return l.entryCount <= r.entryCount
     ? joinWithLeftBuckets(out, bucketsByKey(l, onLeft), r, onRight)
     : joinWithRightBuckets(out, l, onLeft, bucketsByKey(r, onRight))
 }
@@ -105,7 +105,7 @@ async function evaluateJoin(v: Vertex, l: unknown, r: unknown): Promise<Joined<u
   // One side is this step's change, the other the state: bucket the change once, and
   // use its keys both to read the state and to match the rows read.
   if (l instanceof ZSetView && r instanceof ZSet) {
-    if (r.isEmpty()) return out
+    if (r.entryCount === 0) return out
     const right = bucketsByKey(r, onRight)
     const keys = [...right.keys()]
     const lefts = await l.lookupEach(onLeft, keys)
@@ -113,7 +113,7 @@ async function evaluateJoin(v: Vertex, l: unknown, r: unknown): Promise<Joined<u
     return out
   }
   if (r instanceof ZSetView && l instanceof ZSet) {
-    if (l.isEmpty()) return out
+    if (l.entryCount === 0) return out
     const left = bucketsByKey(l, onLeft)
     const keys = [...left.keys()]
     const rights = await r.lookupEach(onRight, keys)

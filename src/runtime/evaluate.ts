@@ -87,7 +87,7 @@ export async function plannedWrites(scope: Scope, values: Map<Vertex, unknown>):
 export async function applyWrites(writes: Write[], tx: Transaction): Promise<void> {
   for (const w of writes) {
     if (w.kind === 'delta') {
-      if (!w.value.isEmpty()) await tx.addDelta(w.delay, w.value)
+      if (w.value.entryCount > 0) await tx.addDelta(w.delay, w.value)
     } else {
       await tx.replace(w.delay, w.value)
     }

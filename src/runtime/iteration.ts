@@ -30,7 +30,7 @@ function checkInputs(graph: Graph<any, any>, inputs: readonly unknown[]): void {
     const validator = def.inputSchemas[i]
     if (!validator) return
     let n = 0
-    for (const e of z.entries.values()) {
+    for (const e of z.eachEntry()) {
       const r = validator.validate(e.value)
       if (!r.ok) throw new UsageError(`input ${i} (${name}), row ${n} ${preview(e.value)}: ${r.message}`)
       n++
@@ -89,7 +89,8 @@ export function actions<In extends readonly unknown[], Out extends readonly unkn
   const run = async (i: number, changes: Iterable<readonly [unknown, number]>, opts: IterationOptions) => {
     let z: ZSet<unknown>
     try {
-      z = ZSet.from(changes)
+      // Summed only where a consumer needs it (see ZSet.unconsolidated).
+      z = ZSet.unconsolidated(changes)
     } catch (e) {
       throw e instanceof InvalidValueError ? e.at(`input ${i} (${graph.def.inputs[i]!.path})`) : e
     }

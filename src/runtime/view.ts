@@ -60,9 +60,9 @@ export class ZSetView<T> {
    */
   async lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<Entry<T>[][]> {
     const lists = this.state ? await this.state.lookupEach(index, encodedKeys) : encodedKeys.map((): Entry<T>[] => [])
-    if (!this.delta.isEmpty()) {
+    if (this.delta.entryCount > 0) {
       const at = new Map(encodedKeys.map((k, i) => [k, i]))
-      for (const e of this.delta.entries.values()) {
+      for (const e of this.delta.eachEntry()) {
         const i = at.get(index.encodeKey(index.key(e.value)))
         if (i !== undefined) lists[i]!.push(e)
       }

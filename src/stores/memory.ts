@@ -9,6 +9,7 @@ import type { Time } from '../runtime/time.js'
 import type { StateReader } from '../runtime/view.js'
 import { backend, loadNative } from '../native/binding.js'
 import { createStateTable, type StateTable } from '../zset/state.js'
+import { UsageError } from '../values/errors.js'
 import type { ZSet } from '../zset/zset.js'
 import { type CacheReader, Mutex, type Store, type Transaction, stateIndexes } from './store.js'
 
@@ -16,6 +17,7 @@ class MemoryStore implements Store {
   readonly kind = 'memory' as const
   private readonly states = new Map<Vertex, StateTable<unknown>>()
   private readonly mutex = new Mutex()
+  private closed = false
 
   constructor(
     readonly graph: GraphDef,
@@ -26,6 +28,7 @@ class MemoryStore implements Store {
   }
 
   state(delay: Vertex): StateTable<unknown> {
+    if (this.closed) throw new UsageError('the memory store is closed')
     const s = this.states.get(delay)
     if (!s) throw new Error(`no state for ${delay.path}: the store was opened for another graph`)
     return s
@@ -66,7 +69,13 @@ class MemoryStore implements Store {
     }
   }
 
-  async close(): Promise<void> {}
+  /** Frees every state table now (native tables hold memory V8 does not manage); the store is unusable afterwards. */
+  async close(): Promise<void> {
+    await this.mutex.run(async () => {
+      this.closed = true
+      for (const s of this.states.values()) s.release()
+    })
+  }
 }
 
 function reader<T>(state: StateTable<T>): StateReader<T> {

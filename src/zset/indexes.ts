@@ -86,25 +86,17 @@ function record(f: (row: any) => unknown): { paths: string[][]; composite: boole
   return undefined
 }
 
+/**
+ * A function reading `path` from a row. Made per path with the field names as
+ * literals, so that each index's reads keep their own inline caches: one
+ * shared closure over a variable name sees every index's rows and fields and
+ * turns megamorphic. Names enter the source only as JSON string literals.
+ */
 function accessor(path: readonly string[]): (row: any) => unknown {
-  switch (path.length) {
-    case 0:
-      return (row) => row
-    case 1: {
-      const [a] = path as [string]
-      return (row) => row[a]
-    }
-    case 2: {
-      const [a, b] = path as [string, string]
-      return (row) => row[a]?.[b]
-    }
-    default:
-      return (row) => {
-        let v = row
-        for (const p of path) v = v?.[p]
-        return v
-      }
-  }
+  if (path.length === 0) return (row) => row
+  const reads = path.map((p) => `[${JSON.stringify(p)}]`).join('?.')
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function('row', `return row${reads}`) as (row: any) => unknown
 }
 
 const validName = /^[A-Za-z_][A-Za-z0-9_.]*$/
@@ -119,9 +111,21 @@ function makeIndex<T, K>(
   if (!validName.test(name)) {
     throw new GraphError(`index name ${JSON.stringify(name)} must match ${validName} (it names SQL columns)`)
   }
+  // Rows of a batch often share a key (all reads of one meter): the last
+  // primitive key's encoding is kept, which saves an allocation per row.
+  let lastKey: unknown
+  let lastEncoded: string | undefined
   const encodeKey = composite
     ? (k: K) => encodeCompositeKey(k as unknown as unknown[], ascending)
-    : (k: K) => encodeKeyComponent(k, ascending[0])
+    : (k: K) => {
+        if (k === lastKey && lastEncoded !== undefined) return lastEncoded
+        const encoded = encodeKeyComponent(k, ascending[0])
+        if (typeof k !== 'object') {
+          lastKey = k
+          lastEncoded = encoded
+        }
+        return encoded
+      }
   const checkedKey = (row: T): K => {
     const k = key(row)
     if (k === undefined) {

@@ -107,8 +107,13 @@ function checkWeight(w: number): void {
 }
 
 export class ZSet<T> implements SelfEncoding {
-  /** @internal row key → entry */
-  readonly entries = new Map<RowKey, Entry<T>>()
+  private readonly byKey = new Map<RowKey, Entry<T>>()
+  /**
+   * Rows with their identities but not yet summed (`unconsolidated`): an input
+   * batch whose consumers sum anyway (a join's pairs, a state table's rows) is
+   * read through `eachEntry` and never pays for a hash-map insert per row.
+   */
+  private pending: Entry<T>[] | undefined
   /** @internal indexes maintained on every change */
   indexStates: IndexState<any>[] | undefined
   private hashSum: bigint | undefined
@@ -132,6 +137,54 @@ export class ZSet<T> implements SelfEncoding {
       i++
     }
     return z
+  }
+
+  /**
+   * Like `from`, but equal rows are summed only when someone needs the ZSet
+   * consolidated (`entries`, `size`, …); `eachEntry` hands them out as given.
+   * Rows are encoded (and so checked) here, before anything reads them.
+   */
+  static unconsolidated<T>(rows: Iterable<readonly [T, number]>): ZSet<T> {
+    const z = new ZSet<T>()
+    const pending: Entry<T>[] = []
+    let i = 0
+    for (const [value, weight] of rows) {
+      try {
+        checkWeight(weight)
+        if (weight !== 0) pending.push({ key: rowKey(value), value, weight })
+      } catch (e) {
+        throw e instanceof InvalidValueError ? e.at(`row ${i}`) : e
+      }
+      i++
+    }
+    z.pending = pending
+    return z
+  }
+
+  /** @internal row key → entry */
+  get entries(): Map<RowKey, Entry<T>> {
+    if (this.pending !== undefined) this.consolidate()
+    return this.byKey
+  }
+
+  private consolidate(): void {
+    const pending = this.pending!
+    this.pending = undefined
+    // Entries handed out by eachEntry stay as they were: summing works on copies.
+    for (const e of pending) this.addWeight(e.key, e.value, e.weight)
+  }
+
+  /**
+   * @internal Every entry, where a row may come more than once (weights to be
+   * summed): for consumers that sum anyway — bilinear joins, state writes.
+   */
+  eachEntry(): Iterable<Entry<T>> {
+    return this.pending ?? this.byKey.values()
+  }
+
+  /** @internal How many entries `eachEntry` gives (repeats included). */
+  get entryCount(): number {
+    return this.pending?.length ?? this.byKey.size
   }
 
   get size(): number {
@@ -237,26 +290,27 @@ export class ZSet<T> implements SelfEncoding {
   /** @internal add `weight` to one row (the caller has checked the row); `groupKey`: see Entry. */
   addWeight(key: RowKey, value: T, weight: number, groupKey?: string): void {
     if (weight === 0) return
-    const e = this.entries.get(key)
+    if (this.pending !== undefined) this.consolidate()
+    const e = this.byKey.get(key)
     if (this.hashSum !== undefined) {
       this.hashSum = addHashes(this.hashSum, multisetTerm(typeof key === 'number' ? String(key) : key, weight))
     }
     if (e === undefined) {
       const entry: Entry<T> = groupKey === undefined ? { key, value, weight } : { key, value, weight, groupKey }
-      this.entries.set(key, entry)
+      this.byKey.set(key, entry)
       if (this.indexStates) for (const s of this.indexStates) s.insert(entry)
       return
     }
     e.weight += weight
     if (e.weight === 0) {
-      this.entries.delete(key)
+      this.byKey.delete(key)
       if (this.indexStates) for (const s of this.indexStates) s.remove(e)
     }
   }
 
   /** @internal this += other */
   addInPlace(other: ZSet<T>, times = 1): void {
-    for (const e of other.entries.values()) this.addWeight(e.key, e.value, e.weight * times, e.groupKey)
+    for (const e of other.eachEntry()) this.addWeight(e.key, e.value, e.weight * times, e.groupKey)
   }
 
   /** @internal a copy that owns its entries (indexes are not copied). */

@@ -132,6 +132,96 @@ pub fn offsets_from_lengths(
     }
 }
 
+/// The length that marks an index key equal to the previous row's key for the
+/// same index ([`key_slices_from_lengths`]): rows of a batch often share a key
+/// (one meter's reads), and each repeat then crosses the boundary as 4 bytes.
+pub const SAME_AS_PREVIOUS_ROW: u32 = u32::MAX;
+
+/// Byte strings given as ranges of one buffer, so that one stored string can
+/// stand for many items.
+#[derive(Clone, Copy, Debug)]
+pub struct Slices<'a> {
+    bytes: &'a [u8],
+    ranges: &'a [(u32, u32)],
+}
+
+impl<'a> Slices<'a> {
+    pub fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    /// Item `i`; panics if `i >= len()`.
+    pub fn get(&self, i: usize) -> &'a [u8] {
+        let (start, end) = self.ranges[i];
+        &self.bytes[start as usize..end as usize]
+    }
+}
+
+/// Index keys of a batch, row by row with `per_row` keys each: stored back to
+/// back in `bytes` with their byte `lengths`, except that a length of
+/// [`SAME_AS_PREVIOUS_ROW`] repeats the key `per_row` items earlier (the previous
+/// row's key for the same index) and stores nothing. Fails unless the stored
+/// keys cover `bytes` exactly and every repeat has a previous row.
+pub fn key_slices_from_lengths<'a>(
+    bytes: &'a [u8],
+    lengths: &[u32],
+    per_row: usize,
+    ranges: &'a mut Vec<(u32, u32)>,
+) -> Result<Slices<'a>, BatchError> {
+    ranges.clear();
+    ranges.reserve(lengths.len());
+    let mut end = 0u64;
+    for (i, &len) in lengths.iter().enumerate() {
+        if len == SAME_AS_PREVIOUS_ROW {
+            let earlier = i.checked_sub(per_row).filter(|_| per_row > 0).ok_or(BatchError::InvalidOffsets)?;
+            ranges.push(ranges[earlier]);
+        } else {
+            let start = end;
+            end += u64::from(len);
+            if end > bytes.len() as u64 {
+                return Err(BatchError::InvalidOffsets);
+            }
+            ranges.push((start as u32, end as u32));
+        }
+    }
+    if end != bytes.len() as u64 {
+        return Err(BatchError::InvalidOffsets);
+    }
+    let ranges: &'a [(u32, u32)] = ranges;
+    Ok(Slices { bytes, ranges })
+}
+
+/// Byte strings addressed by position: [`Segments`] and [`Slices`].
+pub trait Items<'a> {
+    fn count(&self) -> usize;
+    /// Item `i`; panics if `i >= count()`.
+    fn item(&self, i: usize) -> &'a [u8];
+}
+
+impl<'a> Items<'a> for Segments<'a> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn item(&self, i: usize) -> &'a [u8] {
+        self.get(i)
+    }
+}
+
+impl<'a> Items<'a> for Slices<'a> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn item(&self, i: usize) -> &'a [u8] {
+        self.get(i)
+    }
+}
+
 /// Rows with weights: a Z-set delta as it arrives from JS (not yet consolidated).
 #[derive(Clone, Copy, Debug)]
 pub struct RowBatch<'a> {
@@ -266,5 +356,24 @@ mod tests {
         let (bytes, offsets) = builder.into_parts();
         let segments = Segments::new(&bytes, &offsets).unwrap();
         assert_eq!(segments.iter().collect::<Vec<_>>(), [&b"xy"[..], b"z"]);
+    }
+
+    #[test]
+    fn repeated_keys_point_at_the_previous_rows_key() {
+        // Two indexes per row: row 1 repeats row 0's first key, row 2 both of row 1's.
+        let bytes = b"aaBBcc";
+        let lengths = [2, 2, SAME_AS_PREVIOUS_ROW, 2, SAME_AS_PREVIOUS_ROW, SAME_AS_PREVIOUS_ROW];
+        let mut ranges = Vec::new();
+        let keys = key_slices_from_lengths(bytes, &lengths, 2, &mut ranges).unwrap();
+        let got: Vec<&[u8]> = (0..keys.len()).map(|i| keys.get(i)).collect();
+        assert_eq!(got, vec![&b"aa"[..], b"BB", b"aa", b"cc", b"aa", b"cc"]);
+    }
+
+    #[test]
+    fn repeated_keys_need_a_previous_row_and_an_exact_cover() {
+        let mut ranges = Vec::new();
+        assert_eq!(key_slices_from_lengths(b"aa", &[SAME_AS_PREVIOUS_ROW, 2], 2, &mut ranges).unwrap_err(), BatchError::InvalidOffsets);
+        assert_eq!(key_slices_from_lengths(b"aaa", &[2, SAME_AS_PREVIOUS_ROW], 1, &mut ranges).unwrap_err(), BatchError::InvalidOffsets);
+        assert_eq!(key_slices_from_lengths(b"a", &[2], 1, &mut ranges).unwrap_err(), BatchError::InvalidOffsets);
     }
 }

@@ -256,7 +256,11 @@ impl OrderedIndex {
     /// Indexes many rows (each replacing its slot's previous entry, if any),
     /// prefetching the hash-map probes a few keys ahead.
     pub fn insert_batch(&mut self, rows: &[(Slot, &[u8])]) {
-        let hashes: Vec<u64> = rows.iter().map(|(_, key)| key_hash(self.seed, key)).collect();
+        // A row whose key equals the previous row's (one meter's reads) goes to
+        // the same group: no hash, no probe.
+        let repeats: Vec<bool> = (0..rows.len()).map(|k| k > 0 && rows[k].1 == rows[k - 1].1).collect();
+        let hashes: Vec<u64> =
+            rows.iter().zip(&repeats).map(|((_, key), &repeat)| if repeat { 0 } else { key_hash(self.seed, key) }).collect();
         if let Some(&(largest, _)) = rows.iter().max_by_key(|(slot, _)| *slot) {
             let bound = largest as usize + 1;
             if self.group_of.len() < bound {
@@ -264,12 +268,17 @@ impl OrderedIndex {
                 self.position.resize(bound, 0);
             }
         }
+        let mut previous = NONE;
         for (k, &(slot, key)) in rows.iter().enumerate() {
             if let Some(ahead) = hashes.get(k + PREFETCH_AHEAD) {
-                self.heads.prefetch(ahead);
+                if !repeats[k + PREFETCH_AHEAD] {
+                    self.heads.prefetch(ahead);
+                }
             }
             self.remove(slot);
-            let group = self.group_for(hashes[k], key);
+            // The previous row's group still holds that row, so removing `slot` cannot have freed it.
+            let group = if repeats[k] { previous } else { self.group_for(hashes[k], key) };
+            previous = group;
             let entry = &mut self.groups[group as usize];
             let at = entry.len();
             if at == 0 {

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::batch::{BatchError, RowBatch, Segments};
+use crate::batch::{BatchError, Items, RowBatch};
 use crate::index::{Members, OrderedIndex, ScanStart};
 use crate::weight::{Weight, WeightOutOfRange};
 use crate::zset::{Change, Slot, ZSet};
@@ -76,15 +76,15 @@ impl IndexedZSet {
     /// Adds a batch. `keys` holds every row's key for every index, row by row:
     /// the key of row `i` in index `j` is item `i * index_count + j`. Returns
     /// one change per row whose weight moved (see [`ZSet::apply`]).
-    pub fn add_batch(&mut self, batch: &RowBatch<'_>, keys: &Segments<'_>) -> Result<&[Change], UpdateError> {
+    pub fn add_batch<'k>(&mut self, batch: &RowBatch<'_>, keys: &impl Items<'k>) -> Result<&[Change], UpdateError> {
         let index_count = self.indexes.len();
         let expected = batch.len() * index_count;
-        if keys.len() != expected {
-            return Err(BatchError::LengthMismatch { expected, found: keys.len() }.into());
+        if keys.count() != expected {
+            return Err(BatchError::LengthMismatch { expected, found: keys.count() }.into());
         }
         self.rows.add_batch(batch, &mut self.changes)?;
         update_indexes(&mut self.indexes, &self.changes, |change, index| {
-            keys.get(change.origin as usize * index_count + index)
+            keys.item(change.origin as usize * index_count + index)
         });
         Ok(&self.changes)
     }
@@ -156,7 +156,7 @@ fn update_indexes<'k>(indexes: &mut [OrderedIndex], changes: &[Change], key_of: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::batch::SegmentsBuilder;
+    use crate::batch::{Segments, SegmentsBuilder};
     use crate::hash::Identity;
     use crate::key::{Direction, KeyLayout};
     use crate::value::Value;

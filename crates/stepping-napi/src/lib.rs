@@ -85,7 +85,7 @@ use std::ptr;
 use napi::bindgen_prelude::{Buffer, Float64ArraySlice, ObjectFinalize, Uint32Array, Uint32ArraySlice, Uint8ArraySlice};
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
-use stepping_core::batch::{offsets_from_lengths, LengthUnit, RowBatch, Segments, SegmentsBuilder};
+use stepping_core::batch::{key_slices_from_lengths, offsets_from_lengths, LengthUnit, RowBatch, Segments, SegmentsBuilder};
 use stepping_core::hash::{Identity, MultisetHash};
 use stepping_core::index::ScanStart;
 use stepping_core::indexed_zset::IndexedZSet;
@@ -164,6 +164,7 @@ impl From<SegmentsBuilder> for EncodedBatch {
 struct Scratch {
     row_offsets: Vec<u32>,
     key_offsets: Vec<u32>,
+    key_ranges: Vec<(u32, u32)>,
     weights: Vec<Weight>,
 }
 
@@ -248,6 +249,7 @@ impl NativeZSet {
     }
 
     /// Adds a batch of rows (not necessarily consolidated) with their keys; see the crate docs.
+    /// A key length of `0xFFFFFFFF` repeats the previous row's key for the same index.
     #[napi]
     #[allow(clippy::too_many_arguments)]
     pub fn apply(
@@ -269,11 +271,11 @@ impl NativeZSet {
         let scratch = &mut *self.scratch.borrow_mut();
         offsets_from_lengths(rows, row_lengths, LengthUnit::Utf16, &mut scratch.row_offsets)
             .map_err(|e| invalid_arg(format!("rows: {e}")))?;
-        offsets_from_lengths(keys, key_lengths, LengthUnit::Bytes, &mut scratch.key_offsets)
-            .map_err(|e| invalid_arg(format!("keys: {e}")))?;
         weights_from_js(weights, &mut scratch.weights)?;
         let batch = RowBatch::new(segments(rows, &scratch.row_offsets)?, &scratch.weights).map_err(invalid_arg)?;
-        let keys = segments(keys, &scratch.key_offsets)?;
+        let per_row = if row_lengths.is_empty() { 0 } else { key_lengths.len() / row_lengths.len() };
+        let keys = key_slices_from_lengths(keys, key_lengths, per_row, &mut scratch.key_ranges)
+            .map_err(|e| invalid_arg(format!("keys: {e}")))?;
         let pairs = {
             let mut inner = self.inner.borrow_mut();
             let changes = inner.add_batch(&batch, &keys).map_err(invalid_arg)?;
