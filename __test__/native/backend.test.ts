@@ -89,6 +89,9 @@ function same(t: { deepEqual: (a: unknown, b: unknown, m?: string) => void; is: 
   const eachOf = (x: StateTable<Row>, index: Index<Row, any>, keys: string[]) =>
     x.lookupEach(index, keys).map((list) => contents(list.map((e) => [e.value, e.weight] as [unknown, number])))
   t.deepEqual(eachOf(b, byK, encoded), eachOf(a, byK, encoded), 'lookupEach')
+  // The native table keeps no texts: the row keys its entries give are made again, and must be the stored ones.
+  const keysOf = (x: StateTable<Row>) => x.lookupEach(byK, encoded).map((list) => list.map((e) => String(e.key)).sort())
+  t.deepEqual(keysOf(b), keysOf(a), 'lookupEach row keys')
   t.deepEqual(eachOf(b, byN, [byN.encodeKey(0)]), eachOf(a, byN, [byN.encodeKey(0)]), 'lookupEach (undeclared)')
   const wanted = deltaOf(pool, pool.map((_, i) => [i, 1]))
   t.deepEqual(contents(b.lookupRows(wanted).iter()), contents(a.lookupRows(wanted).iter()), 'lookupRows')

@@ -1,14 +1,17 @@
 /**
  * The native state table: Rust keeps each row's identity, weight and key bytes
- * in hash-grouped, lazily ordered indexes; JS keeps the row objects and their
- * row keys in arrays indexed by the slot Rust assigns (crates/README.md has
- * the layout).
+ * in hash-grouped, lazily ordered indexes; JS keeps only the row objects, in
+ * an array indexed by the slot Rust assigns (crates/README.md has the layout).
+ * A row's canonical text is not kept: it is written once and made again from
+ * the row when a reader needs it (entries handed out by lookups, which are
+ * cached per slot). Keeping every text cost ~100 bytes per row of JS heap, and
+ * the young-generation collector copied each one on its way to the old one.
  *
  * The boundary is batch-shaped and allocates no JS objects per row: a batch's
  * canonical texts are packed into one reused buffer (with each text's
  * `length`, so the native side can split them), keys likewise as latin1, and
  * results come back in reused typed arrays. Per row, JS does what the pure-TS
- * table would do too (compute the index keys) plus two array stores; hashing,
+ * table would do too (compute the index keys) plus one array store; hashing,
  * consolidation and indexing happen in Rust.
  */
 import type { ScanRow } from '../runtime/view.js'
@@ -17,6 +20,25 @@ import { encodedKeyOf, type Index } from '../zset/indexes.js'
 import { type StateTable, TsStateTable, splitByKey } from '../zset/state.js'
 import { type Entry, type RowKey, ZSet } from '../zset/zset.js'
 import type { Binding, NativeZSet } from './binding.js'
+
+/**
+ * An entry handed out by a lookup. Its row key (the canonical text) is made on
+ * first use: most readers — joins whose pairs feed linear operators — never
+ * ask for it, and the table does not keep texts (see the top of this file).
+ */
+class NativeEntry<T> implements Entry<T> {
+  private text: RowKey | undefined = undefined
+  id?: string = undefined
+
+  constructor(
+    readonly value: T,
+    public weight: number,
+  ) {}
+
+  get key(): RowKey {
+    return (this.text ??= rowKey(this.value))
+  }
+}
 
 /** `origin` of a row that disappeared, in `apply`/`mergeFrom` results. */
 const REMOVED = 0xffffffff
@@ -157,8 +179,6 @@ export class NativeStateTable<T> implements StateTable<T> {
   private readonly native: NativeZSet
   /** Row objects by slot (undefined in a free slot). */
   private rows: (T | undefined)[]
-  /** Row keys (the ZSet map keys: canonical text, or the number itself) by slot. */
-  private rowKeys: (RowKey | undefined)[]
   /**
    * Entries handed out by `lookupEach`, by slot, made on first read and reused
    * (weights refreshed on each read): a join re-reading hot rows allocates nothing.
@@ -172,11 +192,10 @@ export class NativeStateTable<T> implements StateTable<T> {
   constructor(
     private readonly binding: Binding,
     readonly indexes: readonly Index<T, any>[],
-    from?: { native: NativeZSet; rows: (T | undefined)[]; rowKeys: (RowKey | undefined)[] },
+    from?: { native: NativeZSet; rows: (T | undefined)[] },
   ) {
     this.native = from?.native ?? new binding.NativeZSet(indexes.length)
     this.rows = from?.rows ?? []
-    this.rowKeys = from?.rowKeys ?? []
   }
 
   get size(): number {
@@ -206,7 +225,6 @@ export class NativeStateTable<T> implements StateTable<T> {
     const { indexes } = this
     const m = indexes.length
     const values = new Array<T>(n)
-    const valueKeys = new Array<RowKey>(n)
     const rowLengths = u32('rowLengths', n)
     const keyLengths = u32('keyLengths', n * m)
     const weights = f64('weights', n)
@@ -220,7 +238,6 @@ export class NativeStateTable<T> implements StateTable<T> {
       rowLengths[i] = text.length
       weights[i] = e.weight * sign
       values[i] = e.value
-      valueKeys[i] = e.key
       for (let j = 0; j < m; j++) {
         const k = encodedKeyOf(indexes[j]!, e.value, e.groupKey)
         if (i > 0 && k === previousKeys[j]) {
@@ -237,22 +254,16 @@ export class NativeStateTable<T> implements StateTable<T> {
     const keyBytes = keys.bytes()
     const out = u32('changes', 2 * n)
     const pairs = this.native.apply(rowBytes, rowLengths.subarray(0, n), weights.subarray(0, n), keyBytes, keyLengths.subarray(0, n * m), out)
-    this.place(out, pairs, values, valueKeys)
+    this.place(out, pairs, values)
   }
 
-  /** Files the rows Rust placed: `out` holds (slot, origin) pairs, origin indexing `values`/`keys` or REMOVED. */
-  private place(out: Uint32Array, pairs: number, values: readonly (T | undefined)[], keys: readonly (RowKey | undefined)[]): void {
-    const { rows, rowKeys, entries } = this
+  /** Files the rows Rust placed: `out` holds (slot, origin) pairs, origin indexing `values` or REMOVED. */
+  private place(out: Uint32Array, pairs: number, values: readonly (T | undefined)[]): void {
+    const { rows, entries } = this
     for (let k = 0; k < pairs; k++) {
       const slot = out[2 * k]!
       const origin = out[2 * k + 1]!
-      if (origin === REMOVED) {
-        rows[slot] = undefined
-        rowKeys[slot] = undefined
-      } else {
-        rows[slot] = values[origin]
-        rowKeys[slot] = keys[origin]
-      }
+      rows[slot] = origin === REMOVED ? undefined : values[origin]
       if (slot < entries.length) entries[slot] = undefined
     }
   }
@@ -260,13 +271,12 @@ export class NativeStateTable<T> implements StateTable<T> {
   release(): void {
     this.native.clear()
     this.rows = []
-    this.rowKeys = []
     this.entries = []
     this.cachedEntries = 0
   }
 
   copy(): NativeStateTable<T> {
-    return new NativeStateTable(this.binding, this.indexes, { native: this.native.copy(), rows: this.rows.slice(), rowKeys: this.rowKeys.slice() })
+    return new NativeStateTable(this.binding, this.indexes, { native: this.native.copy(), rows: this.rows.slice() })
   }
 
   applyTable(other: StateTable<T>, sign: 1 | -1 = 1): void {
@@ -277,7 +287,7 @@ export class NativeStateTable<T> implements StateTable<T> {
     const out = u32('changes', 2 * other.size)
     const pairs = this.native.mergeFrom(other.native, sign, out)
     // (When other is this table, nothing appears: every origin is already in place.)
-    this.place(out, pairs, other.rows, other.rowKeys)
+    this.place(out, pairs, other.rows)
   }
 
   /** Slots (and weights) of the rows under `encodedKeys`, in the shared scratch arrays. */
@@ -315,7 +325,7 @@ export class NativeStateTable<T> implements StateTable<T> {
       this.entries.fill(undefined)
       this.cachedEntries = 0
     }
-    const { rows, rowKeys, entries } = this
+    const { rows, entries } = this
     // Grown in order, so the array stays dense (filling slots at random would make it a dictionary).
     while (entries.length < rows.length) entries.push(undefined)
     const out: Entry<T>[][] = new Array(n)
@@ -327,7 +337,7 @@ export class NativeStateTable<T> implements StateTable<T> {
         const w = weightOf(slotWeights[p]!)
         let e = entries[slot]
         if (e === undefined) {
-          e = { key: rowKeys[slot]!, value: rows[slot]!, weight: w }
+          e = new NativeEntry(rows[slot]!, w)
           if (this.cachedEntries < ENTRY_CACHE_LIMIT) {
             entries[slot] = e
             this.cachedEntries++
@@ -344,12 +354,12 @@ export class NativeStateTable<T> implements StateTable<T> {
   /** The first `n` rows of `scratch.slots`/`scratch.slotWeights` as ZSet entries of `out`. */
   private scratchToZSet(n: number, out: ZSet<T> = new ZSet<T>()): ZSet<T> {
     const { slots, slotWeights } = scratch
-    const { rows, rowKeys } = this
+    const { rows } = this
     const entries = out.entries
     for (let k = 0; k < n; k++) {
-      const slot = slots[k]!
-      const key = rowKeys[slot]!
-      entries.set(key, { key, value: rows[slot]!, weight: weightOf(slotWeights[k]!) })
+      const value = rows[slots[k]!]!
+      const key = rowKey(value)
+      entries.set(key, { key, value, weight: weightOf(slotWeights[k]!) })
     }
     return out
   }
