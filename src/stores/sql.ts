@@ -308,8 +308,13 @@ const TOKENS = [
 /** Stands for the first key's text. */
 const KEY_MARK = '\x1f'
 /** Tokens by their first character (all ASCII), in list order: a pair's `,"right":` is tried before the plain `,"`. */
-const TOKENS_BY_FIRST: ([string, string][] | undefined)[] = []
-TOKENS.forEach((t, i) => (TOKENS_BY_FIRST[t.charCodeAt(0)] ??= []).push([t, String.fromCharCode(i + 1)]))
+const TOKENS_BY_FIRST: (string[] | undefined)[] = []
+/** The mark of each token in TOKENS_BY_FIRST, at the same place. */
+const MARKS_BY_FIRST: (string[] | undefined)[] = []
+TOKENS.forEach((t, i) => {
+  ;(TOKENS_BY_FIRST[t.charCodeAt(0)] ??= []).push(t)
+  ;(MARKS_BY_FIRST[t.charCodeAt(0)] ??= []).push(String.fromCharCode(i + 1))
+})
 
 /** The canonical text of a one-component string or number key, from its bytes (docs/encoding.md §4); else undefined. */
 export function keyTextOf(key: Buffer | undefined): string | undefined {
@@ -346,11 +351,16 @@ export function compactText(canonical: string, keyText: string | undefined): str
   let out = ''
   let from = 0
   for (let i = 0; i < s.length; i++) {
-    const candidates = TOKENS_BY_FIRST[s.charCodeAt(i)]
+    const c = s.charCodeAt(i)
+    if (c > 125) continue
+    const candidates = TOKENS_BY_FIRST[c]
     if (candidates === undefined) continue
-    for (const [token, char] of candidates) {
-      if (s.startsWith(token, i)) {
-        out += s.slice(from, i) + char
+    const next = s.charCodeAt(i + 1)
+    for (let t = 0; t < candidates.length; t++) {
+      const token = candidates[t]!
+      // Every token is at least 2 characters: test the second one before comparing the rest.
+      if (token.charCodeAt(1) === next && s.startsWith(token, i)) {
+        out += s.slice(from, i) + MARKS_BY_FIRST[c]![t]!
         i += token.length - 1
         from = i + 1
         break
