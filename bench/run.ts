@@ -48,6 +48,8 @@ const HELP = `npm run bench -- [flags]
   --keep                  keep the scratch directory (SQLite files, logs)
   --jobs N                runs at once (default: 1; 2 with --quick). Concurrent runs disturb each other's numbers:
                           use more than 1 only for smoke runs
+  --rerender NAME         run nothing: rewrite NAME.md and NAME.svg (and bench/README.md for latest) from NAME.json,
+                          after a change to the report
 `
 
 type Flags = ReturnType<typeof parse>
@@ -76,6 +78,7 @@ function parse(argv: string[]) {
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
       jobs: { type: 'string' },
+      rerender: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: false,
@@ -199,6 +202,15 @@ async function main(): Promise<void> {
   const f = parse(argv)
   if (f.help) {
     process.stdout.write(HELP)
+    return
+  }
+  if (f.rerender !== undefined) {
+    const dir = path.resolve(f.out ?? path.join(HERE, 'results'))
+    const report = JSON.parse(fs.readFileSync(path.join(dir, `${f.rerender}.json`), 'utf8')) as Report
+    fs.writeFileSync(path.join(dir, `${f.rerender}.md`), markdown(report))
+    fs.writeFileSync(path.join(dir, `${f.rerender}.svg`), svgChart(report) + '\n')
+    if (f.rerender === 'latest') embedInReadme(markdown(report))
+    console.log(`rewrote ${f.rerender}.md and ${f.rerender}.svg from ${f.rerender}.json`)
     return
   }
   const custom = ['scenario', 'store', 'backend', 'engine', 'rows', 'batch'].some((k) => (f as Record<string, unknown>)[k] !== undefined)

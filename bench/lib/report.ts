@@ -113,14 +113,27 @@ export function targets(rs: RunResult[]): Target[] {
     measured: mem ? `${fmt(mem.rowsPerSec)} (${mem.config.backend}, ${fmt(mem.config.rows)} rows)` : 'not measured',
     ok: mem?.rowsPerSec === undefined ? undefined : mem.rowsPerSec >= 300_000,
   })
-  const d2 = find(rs, (r) => r.config.engine === 'd2ts' && r.config.scenario === 'wide' && r.config.store === 'memory')
-  const wide = d2 && bestStepping(rs, 'wide', 'memory', d2.config.rows)
-  const xw = ratio(wide?.rowsPerSec, d2?.rowsPerSec)
+  // d2ts slows down as it grows and may be stopped at the time limit: its rate over the rows it
+  // got through is then an upper bound on its rate for the whole run, so that run still counts
+  // (labelled), and the largest size it finished is shown beside it.
+  const isWideD2ts = (r: RunResult) => r.config.engine === 'd2ts' && r.config.scenario === 'wide' && r.config.store === 'memory'
+  const d2Complete = find(rs, isWideD2ts)
+  const d2Stopped = rs
+    .filter((r) => r.status === 'partial' && r.config.batch === 1000 && isWideD2ts(r) && r.config.rows > (d2Complete?.config.rows ?? 0))
+    .sort((a, b) => b.config.rows - a.config.rows)[0]
+  const wideVs = (d2: RunResult | undefined) => {
+    const us = d2 && bestStepping(rs, 'wide', 'memory', d2.config.rows)
+    const x = ratio(us?.rowsPerSec, d2?.rowsPerSec)
+    const stopped = d2?.status === 'partial' ? `, d2ts stopped at the time limit after ${fmt(d2.rowsIngested)} rows` : ''
+    return { x, text: x ? `${x.toFixed(1)}× (${fmt(us!.rowsPerSec)} vs ${fmt(d2!.rowsPerSec)} rows/s, ${fmt(d2!.config.rows)} rows${stopped})` : undefined }
+  }
+  const largest = wideVs(d2Stopped ?? d2Complete)
+  const finished = d2Stopped && d2Complete ? wideVs(d2Complete) : undefined
   out.push({
     what: 'memory, wide: rows/s vs d2ts',
     goal: '≥ 5×',
-    measured: xw ? `${xw.toFixed(1)}× (${fmt(wide!.rowsPerSec)} vs ${fmt(d2!.rowsPerSec)} rows/s, ${fmt(d2!.config.rows)} rows)` : 'not measured',
-    ok: xw === undefined ? undefined : xw >= 5,
+    measured: largest.text ? largest.text + (finished?.text ? `; ${finished.text}` : '') : 'not measured',
+    ok: largest.x === undefined ? undefined : largest.x >= 5,
   })
   for (const scenario of ['ref', 'wide', 'complex'] as const) {
     const floor = find(rs, (r) => r.config.engine === 'floor' && r.config.scenario === scenario && r.config.store === 'sqlite')
