@@ -36,6 +36,34 @@ async function cacheRows(store: st.PostgresStore, totals: st.Cache<Total>) {
   return out
 }
 
+// Serial, so it runs before the other tests of this file: pg warns about overlapping queries once per process.
+test.serial('postgres: an iteration gives the connection one query at a time (pg 8 deprecates overlapping ones, pg 9 refuses them)', async (t) => {
+  const warnings: string[] = []
+  const onWarning = (w: Error) => warnings.push(w.message)
+  process.on('warning', onWarning)
+  try {
+    // Outputs read from state (integrals, a delayed integral): each is read whole at the end of the iteration.
+    const idx = st.index.identity<number>()
+    const graph = st.compile([st.input<number>()], (a) => [st.integrate(a), st.integrateIndexed(a, [idx]), st.delay(st.integrate(a))] as const)
+    const store = await st.postgresStore(await freshPostgresUrl(), graph, { createTables: true })
+    try {
+      const [a] = st.actions(store, graph)
+      await a.insert(1)
+      const [sum, indexed, before] = await a.insert(2)
+      const rows = (z: st.ZSet<number>) => [...z.iter()].sort()
+      t.deepEqual(rows(sum), [[1, 1], [2, 1]])
+      t.deepEqual(rows(indexed), [[1, 1], [2, 1]])
+      t.deepEqual(rows(before), [[1, 1]])
+    } finally {
+      await store.close()
+    }
+    await new Promise((resolve) => setImmediate(resolve)) // warnings are emitted on the next tick
+    t.deepEqual(warnings.filter((m) => /already executing a query/.test(m)), [])
+  } finally {
+    process.off('warning', onWarning)
+  }
+})
+
 test('postgres: a connection dropped mid-iteration leaves the store unchanged; the next iteration works', async (t) => {
   const application = `stepping_drop_${randomBytes(4).toString('hex')}`
   const url = new URL(await freshPostgresUrl())

@@ -2,7 +2,7 @@
 import { type Stream, Scalar, currentContext, streamOf, use } from '../graph/builder.js'
 import { ZSet } from '../zset/zset.js'
 import { Bag } from '../zset/bag.js'
-import { ZSetView } from '../runtime/view.js'
+import { ZSetView, materializeEach } from '../runtime/view.js'
 import type { Vertex } from '../graph/graph.js'
 import { registerOperator } from './registry.js'
 
@@ -52,7 +52,7 @@ registerOperator('add', {
 /** Concatenate (no identities needed); synchronous unless a lazy state must be read. */
 function concatenated(v: Vertex, a: unknown, b: unknown): Promise<Bag<unknown>> | Bag<unknown> {
   if (a instanceof ZSetView || b instanceof ZSetView) {
-    return Promise.all([a, b].map((x) => (x instanceof ZSetView ? x.materialize() : x))).then(([x, y]) => concatenated(v, x, y))
+    return materializeEach([a, b]).then(([x, y]) => concatenated(v, x, y))
   }
   const blame = a instanceof Bag ? a.blameText : b instanceof Bag ? b.blameText : undefined
   const out = new Bag<unknown>(v.path, blame)

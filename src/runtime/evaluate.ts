@@ -14,7 +14,7 @@ import { type Entry, ZSet } from '../zset/zset.js'
 import { Bag, consolidated } from '../zset/bag.js'
 import { BAG_CONSUMERS } from '../graph/consolidation.js'
 import { GROUP_KEY_INDEX, type Transaction } from '../stores/store.js'
-import { type GroupedValue, ZSetView, materialize } from './view.js'
+import { type GroupedValue, ZSetView, materialize, materializeEach } from './view.js'
 import '../operators/all.js'
 
 const MAX_FIXED_POINT_STEPS = 100_000
@@ -36,12 +36,12 @@ async function evaluateVertex(v: Vertex, values: Map<Vertex, unknown>, tx: Trans
   }
   const impl = operatorImpl(v.kind)
   let args = v.inputs.map((i) => values.get(i))
-  if (!impl.lazy) args = await Promise.all(args.map((a) => (a instanceof ZSetView ? a.materialize() : a)))
+  if (!impl.lazy) args = await materializeEach(args)
   return withPlace(v, async () => {
     const out = await impl.evaluate(v, bagsFor(v, args))
     if (out !== undefined) return settled(v, out)
     // Lazy operators give up on two lazy inputs: add them whole.
-    const [a, b] = await Promise.all(args.map((a) => materialize(consolidated(a as ZSet<unknown>))))
+    const [a, b] = (await materializeEach(args.map((a) => (a instanceof Bag ? a.toZSet() : a)))) as ZSet<unknown>[]
     return a!.add(b!)
   })
 }

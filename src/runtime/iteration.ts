@@ -10,7 +10,7 @@ import { rowKey } from '../values/encode.js'
 import { ZSet } from '../zset/zset.js'
 import { applyWrites, evaluateScope, plannedWrites } from './evaluate.js'
 import { NO_TIME, type Time } from './time.js'
-import { materialize } from './view.js'
+import { materializeEach } from './view.js'
 
 type ZSets<T extends readonly unknown[]> = { [K in keyof T]: ZSet<T[K]> }
 
@@ -60,7 +60,7 @@ export async function iteration<In extends readonly unknown[], Out extends reado
   return store.transaction(options.time ?? NO_TIME, async (tx) => {
     const preset = new Map(def.inputs.map((v, i) => [v, (inputs as readonly unknown[])[i]]))
     const values = await evaluateScope(def.root, preset, tx)
-    const outputs = await Promise.all(def.outputs.map((o) => materialize(values.get(o) as ZSet<unknown>)))
+    const outputs = (await materializeEach(def.outputs.map((o) => values.get(o)))) as ZSet<unknown>[]
     await applyWrites(await plannedWrites(def.root, values), tx)
     // Outputs the caller owns: no sharing with state.
     return outputs.map((z) => (z.indexStates ? z.copy() : z)) as unknown as ZSets<Out>

@@ -147,3 +147,14 @@ export type GroupedValue = Map<string, { key: unknown; value: unknown }>
 export async function materialize<T>(v: ZSet<T> | ZSetView<T>): Promise<ZSet<T>> {
   return v instanceof ZSetView ? v.materialize() : v
 }
+
+/**
+ * Every lazy value of `values` read whole, one after the other: reads share the
+ * store's one connection, and a PostgreSQL client must not be given a query
+ * while another is running (deprecated in pg 8, an error in pg 9).
+ */
+export async function materializeEach(values: readonly unknown[]): Promise<unknown[]> {
+  const out: unknown[] = []
+  for (const v of values) out.push(v instanceof ZSetView ? await v.materialize() : v)
+  return out
+}
