@@ -84,3 +84,10 @@ test('numbers are written as String writes them (the fast path for short decimal
   )
   for (const n of [0.001, -0.001, 0.1, 0.07, 1e-7, 123456.789, -5.5, 999999999.999, 1e9 + 0.5, -0.25, 5e-324]) t.is(decimalText(n), String(n))
 })
+
+test('objects of many shapes (past the compiled writers) are written the same way', (t) => {
+  // Keys as data: 1,500 key lists, more than the encoder compiles writers for; then the first ones again.
+  const expected = (i: number) => `{"a":"x","b":[1,{"$d":0}],"k${i}":${i / 4},"z\\"":null}`
+  const make = (i: number) => ({ ['k' + i]: i / 4, b: [1, new Date(0)], a: 'x', 'z"': null })
+  for (const i of [...Array.from({ length: 1500 }, (_, i) => i), 0, 1, 1499]) t.is(canonical(make(i)), expected(i))
+})

@@ -47,6 +47,10 @@ interface Shape {
 
 // Rows in a batch share a few shapes; remembering the last ones saves sorting keys per row.
 const recentShapes: Shape[] = []
+/** Every shape seen, by its key list: compiling costs tens of µs, so a shape is compiled once. */
+const knownShapes = new Map<string, Shape>()
+/** Past this many shapes (keys that are data, not a schema), new ones get a plain loop writer instead. */
+const MAX_COMPILED_SHAPES = 1000
 
 function shapeOf(keys: string[]): Shape {
   for (const shape of recentShapes) {
@@ -61,10 +65,31 @@ function shapeOf(keys: string[]): Shape {
     }
     if (same) return shape
   }
-  const shape: Shape = { keys, write: compileWriter(keys.length > 1 ? sortCodePoints([...keys]) : keys) }
+  const id = keys.join('\u0000')
+  let shape = knownShapes.get(id)
+  if (shape === undefined) {
+    const order = keys.length > 1 ? sortCodePoints([...keys]) : keys
+    if (knownShapes.size < MAX_COMPILED_SHAPES) {
+      shape = { keys, write: compileWriter(order) }
+      knownShapes.set(id, shape)
+    } else {
+      shape = { keys, write: loopWriter(order) }
+    }
+  }
   recentShapes.unshift(shape)
   if (recentShapes.length > 8) recentShapes.pop()
   return shape
+}
+
+/** The same text as compileWriter's, by a loop over the keys (for shapes past the compiled ones). */
+function loopWriter(order: readonly string[]): Shape['write'] {
+  const prefixes = order.map((k, i) => (i > 0 ? ',' : '{') + quoteKey(k) + ':')
+  return (o, d) => {
+    if (order.length === 0) return '{}'
+    let s = ''
+    for (let i = 0; i < order.length; i++) s += prefixes[i]! + encodeAny(o[order[i]!], d)
+    return s + '}'
+  }
 }
 
 /**
