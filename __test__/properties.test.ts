@@ -70,6 +70,39 @@ storeTest('property: transitive closure of acyclic edges (i → j with i < j)', 
   await checkSteps(t, open, { graph, rows: [edge], oracle: ([e]) => [o.transitiveClosure(e!)], numRuns: 15 })
 })
 
+storeTest('property: the closure joined by path end (read from the closure\'s own state) and by path start', async (t, open) => {
+  // One input feeds both sides of each join, so a step changes the paths and what they join with at once.
+  type Label = { node: number; edgeTo: number }
+  const edge = fc
+    .tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 5 }))
+    .filter(([a, b]) => a !== b)
+    .map(([a, b]) => st.pair(Math.min(a, b), Math.max(a, b)))
+  const labelOf = (e: st.Pair<number, number>): Label => ({ node: e.left, edgeTo: e.right })
+  const byEnd = st.index<st.Pair<number, number>>((p) => p.right)
+  const byStart = st.index<st.Pair<number, number>>((p) => p.left)
+  const byNode = st.index<Label>((l) => l.node)
+  const graph = st.compile([st.input<st.Pair<number, number>>()], (edges) => {
+    const paths = st.transitiveClosure(edges)
+    const labels = st.map(edges, labelOf)
+    return [st.join(paths, labels, { onLeft: byEnd, onRight: byNode }), st.join(paths, labels, { onLeft: byStart, onRight: byNode })]
+  })
+  // The join on the path's end keeps no integral of its own (graph/sharedState.ts); the other one does.
+  t.is(graph.def.delays.filter((d) => d.params.stateOf !== undefined).length, 1)
+  await checkSteps(t, open, {
+    graph,
+    rows: [edge],
+    oracle: ([e]) => {
+      const paths = o.transitiveClosure(e!)
+      const labels = o.map(e!, labelOf)
+      return [
+        o.join(paths, labels, (p: st.Pair<number, number>) => p.right, (x: Label) => x.node),
+        o.join(paths, labels, (p: st.Pair<number, number>) => p.left, (x: Label) => x.node),
+      ]
+    },
+    numRuns: 15,
+  })
+})
+
 storeTest('property: receipts (join → group-reduce → map)', async (t, open) => {
   type Product = { name: string; price: number }
   type LineItem = { basketId: number; productName: string; qty: number }

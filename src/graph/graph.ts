@@ -66,6 +66,24 @@ export interface VertexParams {
   inputNumber?: number
   closedBy?: Vertex
   label?: string
+  /** On a fixedPoint: an inner integral (its `add(delay, change)`) whose state holds, after each step, the integral of the fixed point's output. */
+  outputIntegral?: Vertex
+  /** On a delay (set by compile, graph/sharedState.ts): its integral is read from this delay's state; it keeps none. */
+  stateOf?: Vertex
+}
+
+/**
+ * The stream a delay integrates, when its input is `add(itself, stream)`: the
+ * delay then holds I(stream) up to the previous step (paper Def. 3.27).
+ */
+export function integratedStream(delay: Vertex): Vertex | undefined {
+  if (delay.kind !== 'delay' || delay.value !== 'zset') return undefined
+  const sum = delay.inputs[0]
+  if (!sum || sum.kind !== 'add' || sum.inputs.length !== 2) return undefined
+  const [a, b] = sum.inputs as [Vertex, Vertex]
+  if (a === delay && b !== delay) return b
+  if (b === delay && a !== delay) return a
+  return undefined
 }
 
 export type ScopeKind = 'root' | 'perGroup' | 'fixedPoint'

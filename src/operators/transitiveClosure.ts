@@ -1,8 +1,14 @@
 /**
  * transitiveClosure: all (from, to) pairs connected by a path of edges, as a
- * fixed point (paper §7, §9.1): y = distinct(edges + edges ⋈ z⁻¹(y)). Each
- * iteration runs the inner circuit with the change, then with empty inputs
- * until its output is empty, and emits the sum of the inner outputs.
+ * fixed point (paper §7, §9.1): y = distinct(edges + z⁻¹(y) ⋈ edges), paths
+ * grown by one edge at their end. Each iteration runs the inner circuit with
+ * the change, then with empty inputs until its output is empty, and emits the
+ * sum of the inner outputs.
+ *
+ * The join keeps the paths found so far indexed by where they end; once a
+ * step's fixed point is reached that state is the whole closure, so an outer
+ * integral of the closure indexed the same way reads it instead of keeping a
+ * copy (graph/sharedState.ts).
  *
  * Like stepping's, the inner state is kept across iterations, so removals are
  * exact for acyclic edge sets; on cyclic ones a removed path can keep
@@ -16,7 +22,8 @@ import { index } from '../zset/indexes.js'
 import { add } from './add.js'
 import { delay, type StateOptions } from './delay.js'
 import { distinct } from './distinct.js'
-import { join } from './join.js'
+import { joinRaw } from './join.js'
+import { integrateDelayIndexed, integrateIndexed } from './integrate.js'
 import { map } from './map.js'
 
 export function transitiveClosure<N>(edges: Stream<Pair<N, N>>, options: StateOptions = {}): Stream<Pair<N, N>> {
@@ -30,14 +37,17 @@ export function transitiveClosure<N>(edges: Stream<Pair<N, N>>, options: StateOp
       sub.input = ctx.vertex('scopeInput', 'zset', [], {}, 'edges')
       const a = new Stream<Pair<N, N>>(sub.input, ctx)
       const closure = feedback<Pair<N, N>>()
-      const joined = join(a, delay(closure), {
-        onLeft: index<Pair<N, N>>((p) => p.right),
-        onRight: index<Pair<N, N>>((p) => p.left),
-      })
+      const found = delay(closure)
+      const byEnd = index<Pair<N, N>>((p) => p.right)
+      const byStart = index<Pair<N, N>>((p) => p.left)
+      // join(found, a) by Theorem 5.5, built here to name the integral of the paths found.
+      const foundSoFar = integrateIndexed(found, [byEnd])
+      const joined = add(joinRaw(foundSoFar, a, byEnd, byStart), joinRaw(found, integrateDelayIndexed(a, [byStart]), byEnd, byStart))
       const extended = map(joined, (p) => pair(p.left.left, p.right.right))
       const result = distinct(add(a, extended))
       closure.close(result)
       sub.output = result.vertex
+      vertex.params.outputIntegral = foundSoFar.vertex
     })
     return streamOf<Pair<N, N>>(vertex)
   })

@@ -28,7 +28,14 @@ async function evaluateVertex(v: Vertex, values: Map<Vertex, unknown>, tx: Trans
       return values.get(v)
     case 'delay':
       if (v.value === 'scalar') return scalarOf(v, await tx.reader(v).readAll())
-      return new ZSetView(tx.reader(v), new ZSet(), v)
+      // A delay reading another's state (graph/sharedState.ts) is only read through its sum, below.
+      return new ZSetView(tx.reader(v.params.stateOf ?? v), new ZSet(), v)
+    case 'add': {
+      // The sum of such a delay and this step's change is the other delay's state as it is now.
+      const shared = v.inputs.find((i) => i.params.stateOf !== undefined && i.inputs[0] === v)
+      if (shared) return new ZSetView(tx.reader(shared.params.stateOf!), new ZSet(), shared)
+      break
+    }
     case 'perGroup':
       return runPerGroup(v, values.get(v.inputs[0]!) as GroupedValue, tx)
     case 'fixedPoint':
@@ -76,6 +83,7 @@ export async function evaluateScope(scope: Scope, preset: Map<Vertex, unknown>, 
 export async function plannedWrites(scope: Scope, values: Map<Vertex, unknown>): Promise<Write[]> {
   const writes: Write[] = []
   for (const d of scope.delays) {
+    if (d.params.stateOf) continue // its rows were written by the delay whose state it reads
     const input = values.get(d.inputs[0]!)
     if (d.value === 'scalar') writes.push({ delay: d, kind: 'replace', value: scalarRows(d, input) })
     else if (input instanceof ZSetView && input.owner === d) writes.push({ delay: d, kind: 'delta', value: input.delta })

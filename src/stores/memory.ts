@@ -24,7 +24,9 @@ class MemoryStore implements Store {
     /** The state tables' backend. */
     readonly backend: 'native' | 'ts',
   ) {
-    for (const d of graph.delays) this.states.set(d, createStateTable(stateIndexes(d), backend))
+    for (const d of graph.delays) if (!d.params.stateOf) this.states.set(d, createStateTable(stateIndexes(d), backend))
+    // A delay that reads another's state (graph/sharedState.ts) has that delay's table.
+    for (const d of graph.delays) if (d.params.stateOf) this.states.set(d, this.states.get(d.params.stateOf)!)
   }
 
   state(delay: Vertex): StateTable<unknown> {

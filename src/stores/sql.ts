@@ -14,7 +14,7 @@
  * yields the memory store's order.
  */
 import { createHash } from 'node:crypto'
-import type { GraphDef, Scope, Vertex } from '../graph/graph.js'
+import { type GraphDef, type Scope, type Vertex, integratedStream } from '../graph/graph.js'
 import type { Time } from '../runtime/time.js'
 import { type ScanRow, type StateReader, ZSetView } from '../runtime/view.js'
 import { decodeCanonical } from '../values/encode.js'
@@ -134,47 +134,38 @@ export function describeGraph(graph: GraphDef): string[] {
       ...(p.onRight ? [`onRight=${p.onRight.id}`] : []),
       ...(p.by ? [`by=${p.by.id}`] : []),
     ]
+    if (p.stateOf) indexes.push(`stateOf=${p.stateOf.path}`)
     const scope = v.scope.kind === 'root' ? '' : ` in ${v.scope.kind}(${v.scope.path})`
     const inputs = v.inputs.length ? ` <- ${v.inputs.map((i) => i.path).join(', ')}` : ''
     return `${v.path}: ${v.kind} ${v.value}${scope}${inputs}${indexes.length ? ' [' + indexes.join(' ') + ']' : ''}`
   })
 }
 
-/**
- * The stream a delay integrates, when its input is `add(itself, stream)`: two
- * such delays of one stream hold the same rows at every step (both start
- * empty and take the same changes), so they can share one table.
- */
-function integrated(delay: Vertex): Vertex | undefined {
-  if (delay.value !== 'zset') return undefined
-  const sum = delay.inputs[0]
-  if (!sum || sum.kind !== 'add' || sum.inputs.length !== 2) return undefined
-  const [a, b] = sum.inputs as [Vertex, Vertex]
-  if (a === delay && b !== delay) return b
-  if (b === delay && a !== delay) return a
-  return undefined
-}
-
 /** Changes whenever the tables' columns, keys or row encoding change: part of the fingerprint. */
-export const LAYOUT_VERSION = 2
+export const LAYOUT_VERSION = 3
 
 export function layoutFor(graph: GraphDef, prefixOption: string | undefined): StoreLayout {
   const prefix = prefixOption ?? DEFAULT_PREFIX
   if (!/^[a-z][a-z0-9_]{0,15}$/.test(prefix)) {
     throw new TypeError(`prefix ${JSON.stringify(prefix)} must be lower-case letters, digits and _ (at most 16, starting with a letter)`)
   }
-  // Delays that integrate the same stream share the first one's table, with every index any of them declares.
+  // Delays that integrate the same stream share the first one's table, with every index any of them declares;
+  // a delay that reads another's state (graph/sharedState.ts) joins that delay's table, which it never writes.
   const groups: Vertex[][] = []
   const byStream = new Map<Vertex, Vertex[]>()
+  const groupOf = new Map<Vertex, Vertex[]>()
   for (const delay of graph.delays) {
-    const stream = integrated(delay)
+    if (delay.params.stateOf) continue
+    const stream = integratedStream(delay)
     const group = stream && byStream.get(stream)
     if (group) group.push(delay)
     else {
       groups.push([delay])
       if (stream) byStream.set(stream, groups[groups.length - 1]!)
     }
+    groupOf.set(delay, group ?? groups[groups.length - 1]!)
   }
+  for (const delay of graph.delays) if (delay.params.stateOf) groupOf.get(delay.params.stateOf)!.push(delay)
   const tables: TableLayout[] = []
   const byDelay = new Map<Vertex, TableLayout>()
   const used = new Set<string>()
