@@ -7,7 +7,7 @@
  * see consolidated ZSets: the runtime consolidates a bag before any consumer
  * not listed here.
  */
-import type { Scope, Vertex, VertexKind } from './graph.js'
+import { consumersIn, type Scope, type Vertex, type VertexKind } from './graph.js'
 
 /** Operators that can build a bag cheaper than a ZSet (they skip computing identities). */
 const BAG_PRODUCERS = new Set<VertexKind>(['map', 'mapMany', 'filter', 'join', 'add', 'neg', 'aggregateToSet', 'flatten'])
@@ -16,14 +16,7 @@ const BAG_PRODUCERS = new Set<VertexKind>(['map', 'mapMany', 'filter', 'join', '
 export const BAG_CONSUMERS = new Set<VertexKind>(['map', 'mapMany', 'filter', 'add', 'neg', 'aggregate', 'group'])
 
 export function markBagOutputs(scope: Scope, outputs: readonly Vertex[]): void {
-  const consumers = new Map<Vertex, Vertex[]>()
-  for (const v of scope.vertices) {
-    for (const i of v.inputs) {
-      const list = consumers.get(i)
-      if (list) list.push(v)
-      else consumers.set(i, [v])
-    }
-  }
+  const consumers = consumersIn(scope)
   const exits = new Set([...outputs, ...(scope.output ? [scope.output] : [])])
   for (const v of scope.vertices) {
     const users = consumers.get(v) ?? []

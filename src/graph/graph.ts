@@ -86,6 +86,19 @@ export function integratedStream(delay: Vertex): Vertex | undefined {
   return undefined
 }
 
+/** Each vertex of `scope` with the vertices of that scope that read it. */
+export function consumersIn(scope: Scope): Map<Vertex, Vertex[]> {
+  const consumers = new Map<Vertex, Vertex[]>()
+  for (const v of scope.vertices) {
+    for (const i of v.inputs) {
+      const list = consumers.get(i)
+      if (list) list.push(v)
+      else consumers.set(i, [v])
+    }
+  }
+  return consumers
+}
+
 export type ScopeKind = 'root' | 'perGroup' | 'fixedPoint'
 
 export class Scope {

@@ -7,14 +7,13 @@
  * integral of its output holds after that step. When an outer `add(delay,
  * fixedPoint)` integral is read only through its sum (a join's "so far" side)
  * and needs no index the inner one lacks, the sum is read from the inner
- * state and the outer delay stores nothing (runtime/evaluate.ts; the stores
- * give it the inner delay's table).
+ * state and the outer delay stores nothing (operators/add.ts reads the sum,
+ * runtime/evaluate.ts plans no write, the stores give it the inner table).
  */
-import { integratedStream, type Scope, type Vertex } from './graph.js'
+import { consumersIn, integratedStream, type Scope } from './graph.js'
 
 export function shareFixedPointIntegrals(root: Scope): void {
-  const consumers = new Map<Vertex, Vertex[]>()
-  for (const v of root.vertices) for (const i of v.inputs) (consumers.get(i) ?? consumers.set(i, []).get(i)!).push(v)
+  const consumers = consumersIn(root)
   for (const delay of root.delays) {
     const stream = integratedStream(delay)
     const innerSum = stream?.kind === 'fixedPoint' ? stream.params.outputIntegral : undefined

@@ -24,11 +24,18 @@ function isOwnSum(view: ZSetView<unknown>, add: Vertex): boolean {
   return (view.owner as Vertex | undefined)?.inputs[0] === add
 }
 
+/** An integral whose delay reads a fixed point's state (graph/sharedState.ts): that state already holds this step's change. */
+function isSharedSum(x: unknown, add: Vertex): x is ZSetView<unknown> {
+  return x instanceof ZSetView && isOwnSum(x, add) && (x.owner as Vertex).params.stateOf !== undefined
+}
+
 registerOperator('add', {
   // An integral is `delay(sum) + change`: keep it lazy so the state is not read whole.
   lazy: true,
   evaluate(v, [a, b]) {
     if (v.value === 'scalar') return v.params.algebra!.add(a, b)
+    if (isSharedSum(a, v)) return a
+    if (isSharedSum(b, v)) return b
     if (v.bagOutput) return concatenated(v, a, b)
     const lazy = a instanceof ZSetView || b instanceof ZSetView
     // Bags and no state: one consolidation of both (one map, not three).

@@ -28,14 +28,7 @@ async function evaluateVertex(v: Vertex, values: Map<Vertex, unknown>, tx: Trans
       return values.get(v)
     case 'delay':
       if (v.value === 'scalar') return scalarOf(v, await tx.reader(v).readAll())
-      // A delay reading another's state (graph/sharedState.ts) is only read through its sum, below.
-      return new ZSetView(tx.reader(v.params.stateOf ?? v), new ZSet(), v)
-    case 'add': {
-      // The sum of such a delay and this step's change is the other delay's state as it is now.
-      const shared = v.inputs.find((i) => i.params.stateOf !== undefined && i.inputs[0] === v)
-      if (shared) return new ZSetView(tx.reader(shared.params.stateOf!), new ZSet(), shared)
-      break
-    }
+      return new ZSetView(tx.reader(v), new ZSet(), v)
     case 'perGroup':
       return runPerGroup(v, values.get(v.inputs[0]!) as GroupedValue, tx)
     case 'fixedPoint':
@@ -48,7 +41,7 @@ async function evaluateVertex(v: Vertex, values: Map<Vertex, unknown>, tx: Trans
     const out = await impl.evaluate(v, bagsFor(v, args))
     if (out !== undefined) return settled(v, out)
     // Lazy operators give up on two lazy inputs: add them whole.
-    const [a, b] = (await materializeEach(args.map((a) => (a instanceof Bag ? a.toZSet() : a)))) as ZSet<unknown>[]
+    const [a, b] = (await materializeEach(args.map((a) => consolidated(a as ZSet<unknown>)))) as ZSet<unknown>[]
     return a!.add(b!)
   })
 }

@@ -422,12 +422,25 @@ const textOfKey = (key: string | number): string => (typeof key === 'number' ? S
 export function encodeRows(table: TableLayout, z: ZSet<unknown>, withIds: boolean, forLookup = false): EncodedRow[] {
   const out: EncodedRow[] = []
   const keyed = table.keys.length > 0
+  // Rows of a batch often share keys (one meter's reads): a key equal to the previous row's
+  // reuses its bytes (read-only) and its text, instead of converting them again.
+  const lastEncoded: (string | undefined)[] = []
+  const lastBytes: Buffer[] = []
+  let lastKeyText: string | undefined
   for (const e of z.entries.values()) {
     const canonical = textOfKey(e.key)
     let keys: Buffer[] = []
     if (keyed) {
       try {
-        keys = table.keys.map((k) => keyToBuffer(encodedKeyOf(k.index, e.value, e.groupKey)))
+        keys = table.keys.map((k, j) => {
+          const encoded = encodedKeyOf(k.index, e.value, e.groupKey)
+          if (encoded !== lastEncoded[j]) {
+            lastEncoded[j] = encoded
+            lastBytes[j] = keyToBuffer(encoded)
+            if (j === 0) lastKeyText = keyTextOf(lastBytes[0])
+          }
+          return lastBytes[j]!
+        })
       } catch (error) {
         // Every stored row has its keys: a row looked up without them is simply not there.
         if (forLookup) continue
@@ -435,7 +448,7 @@ export function encodeRows(table: TableLayout, z: ZSet<unknown>, withIds: boolea
       }
     }
     out.push({
-      text: compactText(canonical, keyed ? keyTextOf(keys[0]) : undefined),
+      text: compactText(canonical, keyed ? lastKeyText : undefined),
       weight: e.weight,
       keys,
       id: withIds ? identityBytes(canonical) : undefined,

@@ -83,9 +83,9 @@ function shapeOf(keys: string[]): Shape {
 
 /** The same text as compileWriter's, by a loop over the keys (for shapes past the compiled ones). */
 function loopWriter(order: readonly string[]): Shape['write'] {
+  if (order.length === 0) return () => '{}'
   const prefixes = order.map((k, i) => (i > 0 ? ',' : '{') + quoteKey(k) + ':')
   return (o, d) => {
-    if (order.length === 0) return '{}'
     let s = ''
     for (let i = 0; i < order.length; i++) s += prefixes[i]! + encodeAny(o[order[i]!], d)
     return s + '}'

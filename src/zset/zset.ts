@@ -106,6 +106,22 @@ function checkWeight(w: number): void {
   if (!Number.isSafeInteger(w)) throw new InvalidValueError(`a weight must be a safe integer, got ${w}`, '')
 }
 
+/** [row, weight] pairs as entries with their identities (zero weights left out); a bad row or weight names its position. */
+function checkedEntries<T>(rows: Iterable<readonly [T, number]>): Entry<T>[] {
+  const out: Entry<T>[] = []
+  let i = 0
+  for (const [value, weight] of rows) {
+    try {
+      checkWeight(weight)
+      if (weight !== 0) out.push({ key: rowKey(value), value, weight })
+    } catch (e) {
+      throw e instanceof InvalidValueError ? e.at(`row ${i}`) : e
+    }
+    i++
+  }
+  return out
+}
+
 export class ZSet<T> implements SelfEncoding {
   private readonly byKey = new Map<RowKey, Entry<T>>()
   /**
@@ -126,16 +142,7 @@ export class ZSet<T> implements SelfEncoding {
   /** Build from [row, weight] pairs; repeated rows are summed and zero weights dropped. */
   static from<T>(rows: Iterable<readonly [T, number]>, indexes?: readonly Index<T, any>[]): ZSet<T> {
     const z = new ZSet<T>(indexes)
-    let i = 0
-    for (const [value, weight] of rows) {
-      try {
-        checkWeight(weight)
-        z.addWeight(rowKey(value), value, weight)
-      } catch (e) {
-        throw e instanceof InvalidValueError ? e.at(`row ${i}`) : e
-      }
-      i++
-    }
+    for (const e of checkedEntries(rows)) z.addWeight(e.key, e.value, e.weight)
     return z
   }
 
@@ -146,18 +153,7 @@ export class ZSet<T> implements SelfEncoding {
    */
   static unconsolidated<T>(rows: Iterable<readonly [T, number]>): ZSet<T> {
     const z = new ZSet<T>()
-    const pending: Entry<T>[] = []
-    let i = 0
-    for (const [value, weight] of rows) {
-      try {
-        checkWeight(weight)
-        if (weight !== 0) pending.push({ key: rowKey(value), value, weight })
-      } catch (e) {
-        throw e instanceof InvalidValueError ? e.at(`row ${i}`) : e
-      }
-      i++
-    }
-    z.pending = pending
+    z.pending = checkedEntries(rows)
     return z
   }
 
