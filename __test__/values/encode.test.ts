@@ -85,6 +85,14 @@ test('numbers are written as String writes them (the fast path for short decimal
   for (const n of [0.001, -0.001, 0.1, 0.07, 1e-7, 123456.789, -5.5, 999999999.999, 1e9 + 0.5, -0.25, 5e-324]) t.is(decimalText(n), String(n))
 })
 
+test('key lists that a separator would confuse get writers of their own', (t) => {
+  t.is(canonical({ '': 1 }), '{"":1}')
+  t.is(canonical({}), '{}')
+  t.is(canonical({ 'a\u0000': 1, b: 2 }), '{"a\\u0000":1,"b":2}')
+  t.is(canonical({ a: 1, '\u0000b': 2 }), '{"\\u0000b":2,"a":1}')
+  t.is(canonical({}), '{}')
+})
+
 test('objects of many shapes (past the compiled writers) are written the same way', (t) => {
   // Keys as data: 1,500 key lists, more than the encoder compiles writers for; then the first ones again.
   const expected = (i: number) => `{"a":"x","b":[1,{"$d":0}],"k${i}":${i / 4},"z\\"":null}`

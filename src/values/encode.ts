@@ -65,7 +65,8 @@ function shapeOf(keys: string[]): Shape {
     }
     if (same) return shape
   }
-  const id = keys.join('\u0000')
+  // JSON, not a join: [] and [""], or ["a\u0000", "b"] and ["a", "\u0000b"], must not share a writer.
+  const id = JSON.stringify(keys)
   let shape = knownShapes.get(id)
   if (shape === undefined) {
     const order = keys.length > 1 ? sortCodePoints([...keys]) : keys
