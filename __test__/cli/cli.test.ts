@@ -146,6 +146,10 @@ test('demo writes ./stepping-demo.db by default, inspect lists its delay tables,
       t.regex(line, /^\s+st_\w+_[0-9a-f]{8}\s/)
       return Number(line.trim().split(/\s+/)[2]!.replace(/,/g, ''))
     }
+    // The join's integral of the reads is a log of chunks (one per batch and meter); the cache is one table row per row.
+    const storedAs = (vertex: string) => r.stdout.split('\n').find((l) => l.includes(` ${vertex} `))!.trim().replace(/^.*\s(rows|log of [\d,]+ chunks)$/, '$1')
+    t.regex(storedAs('join#2/integrate_delay_indexed/delay'), /^log of [\d,]+ chunks$/)
+    t.is(storedAs('cache/integrate_indexed/delay'), 'rows')
     return {
       cache: rowsOf('cache/integrate_indexed/delay'),
       reads: rowsOf('join#2/integrate_delay_indexed/delay'),
@@ -194,6 +198,9 @@ test('demo on Postgres, then inspect by URL', async (t) => {
   const cacheLine = inspected.stdout.split('\n').find((l) => l.includes(' cache/integrate_indexed/delay '))
   t.truthy(cacheLine)
   t.is(Number(cacheLine!.trim().split(/\s+/)[2]!.replace(/,/g, '')), expectedDailyUsages(2000, 5).length)
+  const readsLine = inspected.stdout.split('\n').find((l) => l.includes(' join#2/integrate_delay_indexed/delay '))!
+  t.is(Number(readsLine.trim().split(/\s+/)[2]!.replace(/,/g, '')), 2000)
+  t.regex(readsLine, /log of [\d,]+ chunks$/)
 })
 
 // ---------------------------------------------------------------- graph

@@ -161,8 +161,24 @@ for (const kind of KINDS) {
       t.true(shared.length >= 2, 'the integrals of `names` and of `rows` are shared')
       t.true(shared.some((x) => x.keys.length === 2), 'a shared table keeps every index of its delays')
       t.true(a.layout.tables.some((x) => x.keys.length === 0))
+      // Kept as a log: the join's integral of distinct(names), read by nothing but that join. Not: the integral of
+      // names, which distinct also reads row by row; the cache; the group-reduce's per-group state.
+      const logs = a.layout.tables.filter((x) => x.format === 'log')
+      t.deepEqual(logs.map((x) => x.delays.map((d) => d.path)), [['join#2/integrate_delay_indexed/delay']])
+      t.true(a.layout.tables.some((x) => x.format === 'rows' && x.delays.some((d) => d.path.startsWith('distinct/'))))
       for (const table of a.layout.tables) {
         const [first, ...rest] = table.keys
+        if (table.format === 'log') {
+          const column = first!.column
+          if (kind === 'sqlite') {
+            const sql = ((a as st.SqliteStore).db.prepare(`SELECT sql FROM sqlite_master WHERE name = ?`).get(table.name) as { sql: string }).sql
+            t.regex(sql, new RegExp(`\\(${column} BLOB NOT NULL, n INTEGER NOT NULL, rows TEXT NOT NULL, PRIMARY KEY \\(${column}, n\\)\\) WITHOUT ROWID$`))
+          } else {
+            const indexes = (await (a as st.PostgresStore).pool.query(`SELECT indexdef AS sql FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1`, [table.name])).rows as { sql: string }[]
+            t.deepEqual(indexes.map((i) => /\((.*)\)$/.exec(i.sql)![1]), [`${column}, n`])
+          }
+          continue
+        }
         if (kind === 'sqlite') {
           const db = (a as st.SqliteStore).db
           const sql = (db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table.name) as { sql: string }).sql

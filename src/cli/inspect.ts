@@ -3,8 +3,9 @@
  * without the graph that wrote it. Each graph in the database is found by its
  * metadata table (`<prefix>_graph`: fingerprint and vertex description, see
  * src/stores/sql.ts); its state tables are the ones `<prefix>_last_update`
- * lists. For each: the delay vertex it belongs to, row count, size on disk and
- * the input time it has been written up to. Nothing is written.
+ * lists. For each: the delay vertex it belongs to, row count, size on disk,
+ * the input time it has been written up to and how it stores rows (one table
+ * row each, or a log of chunks: its `rows` column). Nothing is written.
  */
 import { createHash } from 'node:crypto'
 import { existsSync, statSync } from 'node:fs'
@@ -17,10 +18,16 @@ interface StateTable {
   readonly name: string
   /** Input time the table has been written up to (the time protocol's mark). */
   readonly writtenUpTo: number
+  /** ZSet rows stored (in a log: rows in its chunks, before merging cancels any). */
   readonly rows: number
+  /** A log's table rows (chunks); undefined for one table row per ZSet row. */
+  readonly chunks: number | undefined
   /** Bytes of the table and its indexes; undefined when the database cannot tell. */
   readonly bytes: number | undefined
 }
+
+/** Rows in a log's chunks: each chunk's rows are separated by character 30 (src/stores/sql.ts, "logs"). */
+const CHUNK_COUNTS = (chr: string) => `count(*) AS chunks, coalesce(sum(length(rows) - length(replace(rows, ${chr}(30), '')) + 1), 0) AS n`
 
 interface GraphTables {
   readonly prefix: string
@@ -123,12 +130,12 @@ function readSqlite(file: string): DatabaseContents {
       }[]
       const tables = marks
         .filter((m) => existing.has(m.table_name))
-        .map((m) => ({
-          name: m.table_name,
-          writtenUpTo: Number(m.t),
-          rows: (db.prepare(`SELECT count(*) AS n FROM ${quoteSqlite(m.table_name)}`).get() as { n: number }).n,
-          bytes: sizes.get(m.table_name),
-        }))
+        .map((m) => {
+          const name = quoteSqlite(m.table_name)
+          const log = db.prepare(`SELECT 1 FROM pragma_table_info(?) WHERE name = 'rows'`).get(m.table_name) !== undefined
+          const counts = db.prepare(`SELECT ${log ? CHUNK_COUNTS('char') : 'count(*) AS n'} FROM ${name}`).get() as { n: number; chunks?: number }
+          return { name: m.table_name, writtenUpTo: Number(m.t), rows: counts.n, chunks: counts.chunks, bytes: sizes.get(m.table_name) }
+        })
       graphs.push({ prefix, fingerprint, description: parseDescription(stored.get('description')), tables })
     }
     return { title: `SQLite database ${file} (${formatBytes(statSync(file).size)})`, graphs }
@@ -179,11 +186,23 @@ async function readPostgres(url: string): Promise<DatabaseContents> {
       )
       const tables: StateTable[] = []
       for (const m of marks.filter((mark) => existing.has(mark.table_name))) {
-        const { rows } = await client.query<{ n: string; bytes: string }>(
-          `SELECT (SELECT count(*) FROM ${ident(m.table_name)}) AS n, pg_total_relation_size($1::regclass) AS bytes`,
+        const { rows: columns } = await client.query(
+          `SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND column_name = 'rows'`,
+          [m.table_name],
+        )
+        const log = columns.length > 0
+        const { rows } = await client.query<{ n: string; chunks?: string; bytes: string }>(
+          `SELECT c.*, pg_total_relation_size($1::regclass) AS bytes FROM (SELECT ${log ? CHUNK_COUNTS('chr') : 'count(*) AS n'} FROM ${ident(m.table_name)}) AS c`,
           [ident(m.table_name)],
         )
-        tables.push({ name: m.table_name, writtenUpTo: Number(m.t), rows: Number(rows[0]!.n), bytes: Number(rows[0]!.bytes) })
+        const r = rows[0]!
+        tables.push({
+          name: m.table_name,
+          writtenUpTo: Number(m.t),
+          rows: Number(r.n),
+          chunks: r.chunks === undefined ? undefined : Number(r.chunks),
+          bytes: Number(r.bytes),
+        })
       }
       graphs.push({ prefix, fingerprint, description: parseDescription(stored.get('description')), tables })
     }
@@ -217,6 +236,7 @@ function report(contents: DatabaseContents, target: string): string {
       formatCount(t.rows),
       t.bytes === undefined ? '?' : formatBytes(t.bytes),
       formatCount(t.writtenUpTo),
+      t.chunks === undefined ? 'rows' : `log of ${formatCount(t.chunks)} chunks`,
     ])
     const known = g.tables.filter((t) => t.bytes !== undefined)
     rows.push([
@@ -224,6 +244,7 @@ function report(contents: DatabaseContents, target: string): string {
       '',
       formatCount(g.tables.reduce((n, t) => n + t.rows, 0)),
       known.length ? formatBytes(known.reduce((n, t) => n + t.bytes!, 0)) : '?',
+      '',
       '',
     ])
     const table = renderTable(
@@ -233,6 +254,7 @@ function report(contents: DatabaseContents, target: string): string {
         { title: 'rows', align: 'right' },
         { title: 'size', align: 'right' },
         { title: 'written up to', align: 'right' },
+        { title: 'stored as' },
       ],
       rows,
     )

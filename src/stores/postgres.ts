@@ -23,6 +23,7 @@ import {
   layoutFor,
   metadataRows,
   mismatchError,
+  type NewChunk,
   type SqlDriver,
   type SqlReads,
   SqlStore,
@@ -125,6 +126,15 @@ function readsOn(on: Queryable, layout: () => StoreLayout): SqlReads {
     async allRows(table: TableLayout) {
       return toStored((await run<Row>(on, `SELECT ${selected(table)} FROM ${table.name}`)).rows)
     },
+    async chunks(table: TableLayout, keys: readonly Buffer[] | undefined) {
+      const c = table.keys[0]!.column
+      const head = `SELECT ${c} AS k0, n, rows FROM ${table.name}`
+      const r =
+        keys === undefined
+          ? await run<{ k0: Buffer; n: string; rows: string }>(on, `${head} ORDER BY ${c}, n`)
+          : await planned<{ k0: Buffer; n: string; rows: string }>(on, `${head} WHERE ${c} = ANY($1::bytea[]) ORDER BY ${c}, n`, [keys])
+      return r.rows.map((row) => ({ k0: row.k0, n: Number(row.n), rows: row.rows }))
+    },
     async lastUpdates(tables: readonly string[]) {
       const r = await run<{ table_name: string; t: string }>(
         on,
@@ -174,6 +184,17 @@ function writesOn(on: Queryable, layout: () => StoreLayout): SqlWrites {
     },
     async clear(table: TableLayout) {
       await run(on, `DELETE FROM ${table.name}`)
+    },
+    async appendChunks(table: TableLayout, chunks: readonly NewChunk[]) {
+      // n comes from the table's identity sequence: newer than every chunk, whoever writes.
+      const text = `INSERT INTO ${table.name} (${table.keys[0]!.column}, rows) SELECT * FROM unnest($1::bytea[], $2::text[])`
+      for (let i = 0; i < chunks.length; i += ROWS_PER_STATEMENT) {
+        const batch = chunks.slice(i, i + ROWS_PER_STATEMENT)
+        await run(on, text, [batch.map((c) => c.k0), batch.map((c) => c.rows)])
+      }
+    },
+    async dropChunks(table: TableLayout, k0: Buffer, ns: readonly number[]) {
+      await run(on, `DELETE FROM ${table.name} WHERE ${table.keys[0]!.column} = $1 AND n = ANY($2::bigint[])`, [k0, ns])
     },
   }
 }
@@ -271,6 +292,12 @@ class PostgresDriver implements SqlDriver {
           `CREATE TABLE ${last} (table_name text PRIMARY KEY, t bigint NOT NULL)`,
         ]
         for (const t of layout.tables) {
+          if (t.format === 'log') {
+            // A key's chunks side by side, oldest first (see "logs" in sql.ts).
+            const c = t.keys[0]!.column
+            ddl.push(`CREATE TABLE ${t.name} (${c} bytea NOT NULL, n bigint GENERATED ALWAYS AS IDENTITY, rows text NOT NULL, PRIMARY KEY (${c}, n))`)
+            continue
+          }
           // bytea compares bytewise: (key, id) is the memory store's order. The primary key
           // (first key, id) serves reads by that key; further keys get an index of their own.
           const keyColumns = t.keys.map((k) => `${k.column} bytea NOT NULL, `).join('')

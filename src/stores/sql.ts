@@ -11,10 +11,11 @@
  * see `compactText`) and `weight`; the drivers choose the primary key (SQLite:
  * the first key and `val`; PostgreSQL: the first key and the identity hash).
  * Rows with equal keys are put in identity-hash order here, so every store
- * yields the memory store's order.
+ * yields the memory store's order. A join's own integrals are logs instead:
+ * one table row per key and write, holding that write's rows (see "logs").
  */
 import { createHash } from 'node:crypto'
-import { type GraphDef, type Scope, type Vertex, integratedStream } from '../graph/graph.js'
+import { type GraphDef, type Scope, type Vertex, consumersIn, integratedStream } from '../graph/graph.js'
 import type { Time } from '../runtime/time.js'
 import { type ScanRow, type StateReader, ZSetView } from '../runtime/view.js'
 import { decodeCanonical } from '../values/encode.js'
@@ -103,6 +104,12 @@ export interface TableLayout {
   readonly keys: readonly KeyColumn[]
   /** Inside a fixed point a delay is written many times per iteration, so it is never flushed early. */
   readonly inFixedPoint: boolean
+  /**
+   * `rows`: one table row per ZSet row, its weight upserted. `log`: one table row per
+   * write and key, holding that write's rows (see "logs" below); for integrals read
+   * only by their one key.
+   */
+  readonly format: 'rows' | 'log'
 }
 
 export interface StoreLayout {
@@ -142,7 +149,27 @@ export function describeGraph(graph: GraphDef): string[] {
 }
 
 /** Changes whenever the tables' columns, keys or row encoding change: part of the fingerprint. */
-export const LAYOUT_VERSION = 3
+export const LAYOUT_VERSION = 4
+
+/**
+ * Whether `delay` (an integral) is read only by joins, through `key` (their
+ * `lookupEach`): then its table may be a log, since nothing asks it for one row's
+ * weight or for its rows in order.
+ */
+function readOnlyThroughKey(delay: Vertex, key: Index<any, any>, consumers: ReadonlyMap<Vertex, Vertex[]>): boolean {
+  if (delay.scope.kind === 'perGroup' || integratedStream(delay) === undefined) return false
+  const sum = delay.inputs[0]!
+  const own = new Set<Vertex>([delay, sum])
+  const readers = [...(consumers.get(delay) ?? []), ...(consumers.get(sum) ?? [])].filter((c) => !own.has(c))
+  return (
+    readers.length > 0 &&
+    readers.every(
+      (c) =>
+        c.kind === 'join' &&
+        c.inputs.every((input, i) => !own.has(input) || (i === 0 ? c.params.onLeft : c.params.onRight)?.id === key.id),
+    )
+  )
+}
 
 export function layoutFor(graph: GraphDef, prefixOption: string | undefined): StoreLayout {
   const prefix = prefixOption ?? DEFAULT_PREFIX
@@ -169,6 +196,12 @@ export function layoutFor(graph: GraphDef, prefixOption: string | undefined): St
   const tables: TableLayout[] = []
   const byDelay = new Map<Vertex, TableLayout>()
   const used = new Set<string>()
+  const consumersByScope = new Map<Scope, Map<Vertex, Vertex[]>>()
+  const consumersOf = (v: Vertex): Map<Vertex, Vertex[]> => {
+    let c = consumersByScope.get(v.scope)
+    if (!c) consumersByScope.set(v.scope, (c = consumersIn(v.scope)))
+    return c
+  }
   for (const delays of groups) {
     const delay = delays[0]!
     // The path is sanitised for readability; the hash of the exact path keeps names distinct.
@@ -182,7 +215,8 @@ export function layoutFor(graph: GraphDef, prefixOption: string | undefined): St
       column: checkIdentifier(`k${i}_${sanitise(index.name, 24) || 'key'}`),
       sqlIndex: checkIdentifier(`${name}_k${i}`),
     }))
-    const table: TableLayout = { delay, delays, name, keys, inFixedPoint: inFixedPoint(delay.scope) }
+    const log = keys.length === 1 && delays.every((d) => readOnlyThroughKey(d, keys[0]!.index, consumersOf(d)))
+    const table: TableLayout = { delay, delays, name, keys, inFixedPoint: inFixedPoint(delay.scope), format: log ? 'log' : 'rows' }
     tables.push(table)
     for (const d of delays) byDelay.set(d, table)
   }
@@ -535,6 +569,185 @@ function inKeyOrder<T>(rows: readonly StoredRow[]): DecodedRow<T>[] {
   return sortTies(decoded)
 }
 
+// ---------------------------------------------------------------- logs
+
+/*
+ * A join's integral is read only by its join key, and most of its rows are
+ * written once and never changed (reads, events). Kept as one table row per
+ * ZSet row, every input row costs an upsert at a random place of a growing
+ * B-tree, which dirties a page per row and makes each commit write more as
+ * the table grows. As a log (DBSP keeps integrals as a "spine" of batches)
+ * each write adds one table row per key holding that write's rows for the key
+ * (a chunk), and a key's rows are the sum of its chunks. Reads merge a key's
+ * newest chunks once it has more than a few, the smaller into the larger
+ * (size-tiered, so each row is rewritten O(log n) times), which also drops
+ * rows that cancelled. A merge changes how the state is stored, never what it
+ * is, so it may run inside any iteration that reads the table.
+ *
+ * A chunk is its rows' `weight WEIGHT_END stored text` joined by ROW_END:
+ * stored texts hold neither (see `compactText`: canonical text has no raw
+ * control characters, and marks use 0x01-0x12 and 0x1f).
+ */
+const ROW_END = '\x1e'
+const WEIGHT_END = '\x1d'
+/** A key may have this many chunks before a read merges its newest ones. */
+const CHUNKS_BEFORE_MERGE = 4
+
+/** One table row of a log: the rows one write (or one merge) gave one key. */
+export interface StoredChunk {
+  readonly k0: Buffer
+  /** Orders a key's chunks from oldest to newest. */
+  readonly n: number
+  readonly rows: string
+}
+
+/** A chunk to append: `n` is the driver's to choose (newer than every chunk of the key). */
+export interface NewChunk {
+  readonly k0: Buffer
+  readonly rows: string
+}
+
+/** Rows `from` to `to` of `rows` (one key's, consolidated) as a chunk. */
+function chunkText(rows: readonly { text: string; weight: number }[], from = 0, to = rows.length): string {
+  let out = ''
+  for (let i = from; i < to; i++) out += (i === from ? '' : ROW_END) + rows[i]!.weight + WEIGHT_END + rows[i]!.text
+  return out
+}
+
+/** A chunk's rows, as stored. */
+function chunkRows(k0: Buffer, chunk: string): StoredRow[] {
+  if (chunk === '') return []
+  return chunk.split(ROW_END).map((row) => {
+    const at = row.indexOf(WEIGHT_END)
+    return { k0, text: row.slice(at + 1), weight: Number(row.slice(0, at)) }
+  })
+}
+
+/** Add a chunk's rows into `into` (stored text → weight). */
+function addChunk(into: Map<string, number>, k0: Buffer, chunk: string): void {
+  for (const r of chunkRows(k0, chunk)) into.set(r.text, (into.get(r.text) ?? 0) + r.weight)
+}
+
+/** Rows of encoded rows (in key order) as one new chunk per key. */
+export function chunksOf(rows: readonly EncodedRow[]): NewChunk[] {
+  const out: NewChunk[] = []
+  let start = 0
+  for (let i = 1; i <= rows.length; i++) {
+    if (i < rows.length && rows[i]!.keys[0]!.equals(rows[start]!.keys[0]!)) continue
+    out.push({ k0: rows[start]!.keys[0]!, rows: chunkText(rows, start, i) })
+    start = i
+  }
+  return out
+}
+
+/** A stored text's rows from consolidated weights, in stored-text order; rows that cancelled are left out. */
+function liveRows(k0: Buffer, weights: Map<string, number>): StoredRow[] {
+  const out: StoredRow[] = []
+  for (const [text, weight] of weights) if (weight !== 0) out.push({ k0, text, weight })
+  return out.sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0))
+}
+
+/**
+ * How many of a key's newest chunks (oldest first in `chunks`) a read merges:
+ * none while it has few; else the newest ones, going back while the next older
+ * chunk is at most twice what has been gathered (so sizes keep halving from old to new).
+ */
+export function chunksToMerge(chunks: readonly { rows: string }[]): number {
+  if (chunks.length <= CHUNKS_BEFORE_MERGE) return 0
+  let size = chunks[chunks.length - 1]!.rows.length
+  let count = 1
+  for (let i = chunks.length - 2; i >= 0 && chunks[i]!.rows.length <= 2 * size; i--) {
+    size += chunks[i]!.rows.length
+    count++
+  }
+  return count >= 2 ? count : 0
+}
+
+/** A merge to write: drop chunks `ns` of key `k0` and append `rows` (nothing when every row cancelled). */
+export interface ChunkMerge {
+  readonly k0: Buffer
+  readonly ns: readonly number[]
+  readonly rows: string
+}
+
+/**
+ * The rows of each key from its chunks (given by key, oldest first), and the
+ * merges worth writing back: the newest chunks (`chunksToMerge`), or all of a
+ * key's chunks when most of their rows cancel (removals meeting their inserts),
+ * so that a log holds little more than its live rows once read.
+ */
+export function rowsFromChunks(chunks: readonly StoredChunk[], merge: boolean): { rows: StoredRow[]; merges: ChunkMerge[] } {
+  const rows: StoredRow[] = []
+  const merges: ChunkMerge[] = []
+  let start = 0
+  for (let i = 1; i <= chunks.length; i++) {
+    if (i < chunks.length && chunks[i]!.k0.equals(chunks[start]!.k0)) continue
+    const k0 = chunks[start]!.k0
+    const own = chunks.slice(start, i)
+    start = i
+    if (own.length === 1) {
+      // One chunk holds consolidated rows, in stored-text order already.
+      for (const r of chunkRows(k0, own[0]!.rows)) rows.push(r)
+      continue
+    }
+    const weights = new Map<string, number>()
+    let stored = 0
+    for (const c of own) {
+      for (const r of chunkRows(k0, c.rows)) {
+        weights.set(r.text, (weights.get(r.text) ?? 0) + r.weight)
+        stored++
+      }
+    }
+    const live = liveRows(k0, weights)
+    for (const r of live) rows.push(r)
+    if (!merge) continue
+    if (live.length * 2 < stored) {
+      merges.push({ k0, ns: own.map((c) => c.n), rows: chunkText(live) })
+      continue
+    }
+    const newest = own.slice(own.length - chunksToMerge(own))
+    if (newest.length === 0) continue
+    const sum = new Map<string, number>()
+    for (const c of newest) addChunk(sum, k0, c.rows)
+    merges.push({ k0, ns: newest.map((c) => c.n), rows: chunkText(liveRows(k0, sum)) })
+  }
+  return { rows, merges }
+}
+
+/**
+ * The row reads of a log table, answered from its chunks, merging nothing (cache
+ * reads run outside iterations). Reads in order give every row in one page.
+ */
+function logRowReads(reads: SqlReads): SqlReads {
+  const rowsOf = async (table: TableLayout, keys: readonly Buffer[] | undefined) => rowsFromChunks(await reads.chunks(table, keys), false).rows
+  const allInOnePage = async (table: TableLayout, after: StoredRow | undefined) => (after === undefined ? rowsOf(table, undefined) : [])
+  return {
+    ...reads,
+    // A log has one key column: reads by key are by the first.
+    rowsByKeys: (table, _column, keys) => rowsOf(table, keys),
+    rowsByRows: async (table, wanted) => {
+      // Stored texts leave the key out: a row is its key and its text.
+      const texts = new Map<string, Set<string>>()
+      for (const r of wanted) {
+        const hex = r.keys[0]!.toString('hex')
+        let set = texts.get(hex)
+        if (!set) texts.set(hex, (set = new Set()))
+        set.add(r.text)
+      }
+      const keys = [...texts.keys()].sort().map((h) => Buffer.from(h, 'hex'))
+      return (await rowsOf(table, keys)).filter((r) => texts.get(r.k0!.toString('hex'))!.has(r.text))
+    },
+    rowsInOrder: (table, _column, after) => allInOnePage(table, after),
+    rowsPaged: (table, after) => allInOnePage(table, after),
+    allRows: (table) => rowsOf(table, undefined),
+  }
+}
+
+/** Reads of `table`'s rows, whatever its format. */
+export function rowReadsFor(table: TableLayout, reads: SqlReads): SqlReads {
+  return table.format === 'log' ? logRowReads(reads) : reads
+}
+
 // ---------------------------------------------------------------- driver interface
 
 /**
@@ -552,6 +765,8 @@ export interface SqlReads {
   /** Up to `limit` rows in primary-key order after `after` (for unordered full reads in pages). */
   rowsPaged(table: TableLayout, after: StoredRow | undefined, limit: number): Promise<StoredRow[]>
   allRows(table: TableLayout): Promise<StoredRow[]>
+  /** A log table's chunks of `keys` (every chunk when undefined), grouped by key, each key's oldest first. */
+  chunks(table: TableLayout, keys: readonly Buffer[] | undefined): Promise<StoredChunk[]>
   /** The time each named table has been written up to. */
   lastUpdates(tables: readonly string[]): Promise<Map<string, number>>
 }
@@ -561,6 +776,10 @@ export interface SqlWrites extends SqlReads {
   upsert(table: TableLayout, rows: readonly EncodedRow[]): Promise<void>
   /** Delete every row. */
   clear(table: TableLayout): Promise<void>
+  /** A log table: append chunks (one per key), each newer than the key's stored ones. */
+  appendChunks(table: TableLayout, chunks: readonly NewChunk[]): Promise<void>
+  /** A log table: delete the chunks `ns` of key `k0`. */
+  dropChunks(table: TableLayout, k0: Buffer, ns: readonly number[]): Promise<void>
 }
 
 /** One iteration's database transaction. */
@@ -806,11 +1025,10 @@ export class SqlStore implements Store {
 
   // ---- cache reads: committed state, outside iterations
 
-  private read<R>(work: (reads: SqlReads) => Promise<R>): Promise<R> {
+  private read<R>(table: TableLayout, work: (reads: SqlReads) => Promise<R>): Promise<R> {
+    const read = () => this.driver.read((r) => work(rowReadsFor(table, r)))
     // SQLite's one connection may be inside an iteration's transaction: wait for it to end.
-    return this.driver.readsShareTheTransaction
-      ? this.driver.mutex.run(() => this.driver.read(work))
-      : this.driver.read(work)
+    return this.driver.readsShareTheTransaction ? this.driver.mutex.run(read) : read()
   }
 
   cacheReader<T>(delay: Vertex): CacheReader<T> {
@@ -826,7 +1044,7 @@ export class SqlStore implements Store {
       const wanted = ZSet.from<T>([...match].map((v) => [v, 1] as const))
       if (wanted.isEmpty()) return
       const lookups = encodeRows(table, wanted as ZSet<unknown>, this.withIds, true)
-      const found = lookups.length === 0 ? new ZSet<T>() : rowsToZSet<T>(await this.read((r) => r.rowsByRows(table, lookups)))
+      const found = lookups.length === 0 ? new ZSet<T>() : rowsToZSet<T>(await this.read(table, (r) => r.rowsByRows(table, lookups)))
       // In the order asked for, as the memory store does.
       for (const key of wanted.entries.keys()) {
         const e = found.entries.get(key)
@@ -837,7 +1055,7 @@ export class SqlStore implements Store {
     let after: StoredRow | undefined
     let limit = PAGE_FIRST
     for (;;) {
-      const rows = await this.read((r) => r.rowsPaged(table, after, limit))
+      const rows = await this.read(table, (r) => r.rowsPaged(table, after, limit))
       for (const r of rows) yield [decodeCanonical(expandText(r.text, r.k0)) as T, r.weight]
       if (rows.length < limit) return
       after = rows[rows.length - 1]!
@@ -853,7 +1071,7 @@ export class SqlStore implements Store {
     const column = table.keys.find((k) => k.index.id === index.id)
     if (!column) {
       // Not an index the table keeps: order the rows here, as the memory store does for such indexes.
-      const all = rowsToZSet<T>(await this.read((r) => r.allRows(table)))
+      const all = rowsToZSet<T>(await this.read(table, (r) => r.allRows(table)))
       yield* all.iterByIndex(index, matchKeys)
       return
     }
@@ -861,11 +1079,11 @@ export class SqlStore implements Store {
       // In key order (binary strings compare as their bytes), so that the rows come back in it.
       const keys = [...new Set([...matchKeys].map((k) => index.encodeKey(k)))].sort().map(keyToBuffer)
       if (keys.length === 0) return
-      const rows = await this.read((r) => r.rowsByKeys(table, column, keys))
+      const rows = await this.read(table, (r) => r.rowsByKeys(table, column, keys))
       for (const r of inKeyOrder<T>(rows)) yield [index.key(r.value), r.value, r.weight]
       return
     }
-    for await (const r of orderedRows<T>((after, limit) => this.read((reads) => reads.rowsInOrder(table, column, after, limit)))) {
+    for await (const r of orderedRows<T>((after, limit) => this.read(table, (reads) => reads.rowsInOrder(table, column, after, limit)))) {
       yield [index.key(r.value), r.value, r.weight]
     }
   }
@@ -914,17 +1132,23 @@ class SqlIteration {
       addDelta: async (delay, delta) => {
         const table = this.store.tableFor(delay)
         if (table.delay !== delay) return
-        await this.tx.session.upsert(table, encodeRows(table, delta as ZSet<unknown>, this.store.storesIds))
+        await this.write(table, delta as ZSet<unknown>)
         await this.afterWrite(table)
       },
       replace: async (delay, value) => {
         const table = this.store.tableFor(delay)
         if (table.delay !== delay) return
         await this.tx.session.clear(table)
-        await this.tx.session.upsert(table, encodeRows(table, value as ZSet<unknown>, this.store.storesIds))
+        await this.write(table, value as ZSet<unknown>)
         await this.afterWrite(table)
       },
     }
+  }
+
+  /** state += z: upserted row by row, or appended to a log as one chunk per key (which needs no identity hashes). */
+  private async write(table: TableLayout, z: ZSet<unknown>): Promise<void> {
+    if (table.format === 'log') await this.tx.session.appendChunks(table, chunksOf(encodeRows(table, z, false)))
+    else await this.tx.session.upsert(table, encodeRows(table, z, this.store.storesIds))
   }
 
   /** With `flushEverySet`, each delay's write is committed (and its time marked) at once, as stepping does. */
@@ -943,12 +1167,17 @@ class SqlIteration {
 
 /** Reads of one delay's state inside an iteration: each call is one query. */
 class SqlStateReader<T> implements StateReader<T> {
+  /** Reads of the table's rows (a log's answered from its chunks). */
+  private readonly session: SqlReads
+
   constructor(
     private readonly table: TableLayout,
-    private readonly session: SqlReads,
+    private readonly writes: SqlWrites,
     private readonly withIds: boolean,
     private readonly ready: () => Promise<void>,
-  ) {}
+  ) {
+    this.session = rowReadsFor(table, writes)
+  }
 
   private column(index: Index<T, unknown>): KeyColumn | undefined {
     return this.table.keys.find((k) => k.index.id === index.id)
@@ -965,11 +1194,22 @@ class SqlStateReader<T> implements StateReader<T> {
     }
     const at = new Map(encodedKeys.map((k, i) => [k, i]))
     const first = column === this.table.keys[0]
-    for (const r of await this.session.rowsByKeys(this.table, column, encodedKeys.map(keyToBuffer))) {
+    const rows = this.table.format === 'log' ? await this.logRows(encodedKeys.map(keyToBuffer)) : await this.session.rowsByKeys(this.table, column, encodedKeys.map(keyToBuffer))
+    for (const r of rows) {
       // Each row comes with the key it matched: no need to encode its key again.
       lists[at.get(keyFromBuffer((first ? r.k0 : r.key)!))!]!.push(entryOf<T>(r))
     }
     return lists
+  }
+
+  /** A log's rows under `keys`; keys with many chunks get their newest merged on the way. */
+  private async logRows(keys: Buffer[]): Promise<StoredRow[]> {
+    const { rows, merges } = rowsFromChunks(await this.writes.chunks(this.table, keys), true)
+    for (const m of merges) {
+      await this.writes.dropChunks(this.table, m.k0, m.ns)
+      if (m.rows !== '') await this.writes.appendChunks(this.table, [{ k0: m.k0, rows: m.rows }])
+    }
+    return rows
   }
 
   async lookupRows(rows: ZSet<T>): Promise<ZSet<T>> {

@@ -21,6 +21,7 @@ import {
   layoutFor,
   metadataRows,
   mismatchError,
+  type NewChunk,
   type SqlDriver,
   type SqlReads,
   SqlStore,
@@ -28,6 +29,7 @@ import {
   sleep,
   type SqlTransaction,
   type SqlWrites,
+  type StoredChunk,
   type StoredRow,
   StoreSchemaError,
   type StoreLayout,
@@ -111,7 +113,8 @@ class SqliteDriver implements SqlDriver {
           )
         }
         this.db.exec(`CREATE TABLE ${meta} (name TEXT PRIMARY KEY, value TEXT NOT NULL)`)
-        this.db.exec(`CREATE TABLE ${last} (table_name TEXT PRIMARY KEY, t INTEGER NOT NULL)`)
+        // `chunks` numbers the chunks of a log table (see appendSync).
+        this.db.exec(`CREATE TABLE ${last} (table_name TEXT PRIMARY KEY, t INTEGER NOT NULL, chunks INTEGER NOT NULL DEFAULT 0)`)
         for (const t of layout.tables) this.createTable(t)
         const insertMeta = this.db.prepare(`INSERT INTO ${meta} (name, value) VALUES (?, ?)`)
         for (const [name, value] of metadataRows(layout)) insertMeta.run(name, value)
@@ -139,6 +142,11 @@ class SqliteDriver implements SqlDriver {
    * hash is stored. Further keys get an SQL index (which holds the primary key).
    */
   private createTable(t: TableLayout): void {
+    if (t.format === 'log') {
+      // A key's chunks side by side, oldest first: a read by key is one range of the primary key.
+      this.db.exec(`CREATE TABLE ${t.name} (${t.keys[0]!.column} BLOB NOT NULL, n INTEGER NOT NULL, rows TEXT NOT NULL, PRIMARY KEY (${t.keys[0]!.column}, n)) WITHOUT ROWID`)
+      return
+    }
     const [first, ...rest] = t.keys
     const keyColumns = t.keys.map((k) => `${k.column} BLOB NOT NULL, `).join('')
     const primary = first ? `${first.column}, val` : 'val'
@@ -193,6 +201,17 @@ class SqliteDriver implements SqlDriver {
       ) as StoredRow[]
     },
     allRows: async (table: TableLayout) => this.statement(`SELECT ${selected(table)} FROM ${table.name}`).all() as StoredRow[],
+    chunks: async (table: TableLayout, keys: readonly Buffer[] | undefined) => {
+      const c = table.keys[0]!.column
+      if (keys === undefined) return this.statement(`SELECT ${c} AS k0, n, rows FROM ${table.name} ORDER BY ${c}, n`).all() as StoredChunk[]
+      const chunks = this.statement(
+        `SELECT j.key AS i, t.n AS n, t.rows AS rows FROM json_each(?) AS j JOIN ${table.name} AS t ON t.${c} = unhex(j.value)`,
+      ).all(hexList(keys)) as { i: number; n: number; rows: string; k0?: Buffer }[]
+      for (const r of chunks) r.k0 = keys[r.i]!
+      // Grouped by key, oldest first. SQLite reads them so (key list, then the primary key), but
+      // does not promise it; sorting here costs a pass over rows already in order.
+      return chunks.sort((a, b) => a.i - b.i || a.n - b.n) as StoredChunk[]
+    },
     lastUpdates: async (tables: readonly string[]) => {
       const rows = this.statement(
         `SELECT table_name, t FROM ${this.layout!.lastUpdateTable} WHERE table_name IN (SELECT value FROM json_each(?))`,
@@ -236,11 +255,42 @@ class SqliteDriver implements SqlDriver {
     }
   }
 
+  private appendStatement(table: TableLayout, chunks: number): Statement {
+    const tuples = Array(chunks).fill('(?, ?, ?)').join(', ')
+    return this.statement(`INSERT INTO ${table.name} (${table.keys[0]!.column}, n, rows) VALUES ${tuples}`)
+  }
+
+  /**
+   * Chunks are numbered by a counter per table (in last_update: one writer at a time holds
+   * the database, so it is never read stale), one statement per write rather than a
+   * search for each key's last number.
+   */
+  private appendSync(table: TableLayout, chunks: readonly NewChunk[]): void {
+    if (chunks.length === 0) return
+    const last = this.statement(`UPDATE ${this.layout!.lastUpdateTable} SET chunks = chunks + ? WHERE table_name = ? RETURNING chunks`)
+      .pluck()
+      .get(chunks.length, table.name) as number
+    let next = last - chunks.length + 1
+    let i = 0
+    while (i < chunks.length) {
+      let n = MAX_ROWS_PER_STATEMENT
+      while (n > chunks.length - i) n >>= 1
+      const params: unknown[] = []
+      for (let j = i; j < i + n; j++) params.push(chunks[j]!.k0, next++, chunks[j]!.rows)
+      this.appendStatement(table, n).run(...params)
+      i += n
+    }
+  }
+
   private readonly writes: SqlWrites = {
     ...this.reads,
     upsert: async (table, rows) => this.upsertSync(table, rows),
     clear: async (table) => {
       this.statement(`DELETE FROM ${table.name}`).run()
+    },
+    appendChunks: async (table, chunks) => this.appendSync(table, chunks),
+    dropChunks: async (table, k0, ns) => {
+      this.statement(`DELETE FROM ${table.name} WHERE ${table.keys[0]!.column} = ? AND n IN (SELECT value FROM json_each(?))`).run(k0, JSON.stringify(ns))
     },
   }
 

@@ -7,15 +7,17 @@
  * clustered on (first key, stored text), PostgreSQL on (first key, identity),
  * one more index per further key; delays that integrate one stream share a
  * table); a changed row is one upsert of its new weight, or one delete when
- * the weight reaches zero; one transaction per iteration. SQLite gets the same
- * pragmas as our store (WAL, synchronous = NORMAL).
+ * the weight reaches zero; a table kept as a log gets one plain insert per key
+ * and write (its chunk, as our stores write it; the floor never merges chunks);
+ * one transaction per iteration. SQLite gets the same pragmas as our store
+ * (WAL, synchronous = NORMAL).
  */
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import * as st from '../../../src/index.js'
 import type { Vertex } from '../../../src/graph/graph.js'
-import { type EncodedRow, encodeRows, layoutFor, type TableLayout } from '../../../src/stores/sql.js'
+import { chunksOf, type EncodedRow, encodeRows, layoutFor, type NewChunk, type TableLayout } from '../../../src/stores/sql.js'
 import type { Store, Transaction } from '../../../src/stores/store.js'
 import { rowKey } from '../../../src/values/encode.js'
 import { ZSet } from '../../../src/zset/zset.js'
@@ -32,6 +34,8 @@ interface TableWrite {
   live: EncodedRow[]
   /** Rows whose weight reached zero. */
   dead: EncodedRow[]
+  /** A log table's chunks, one per key and write. */
+  chunks: NewChunk[]
 }
 
 /**
@@ -40,7 +44,7 @@ interface TableWrite {
  * only, so it works on either backend). A shared table takes only its owner's writes, as in the stores.
  */
 class Recorder {
-  private touched = new Map<TableLayout, { replaced: boolean; rows: Map<string | number, unknown> }>()
+  private touched = new Map<TableLayout, { replaced: boolean; rows: Map<string | number, unknown>; appended: ZSet<unknown>[] }>()
   private readonly weights = new Map<TableLayout, Map<string | number, number>>()
   readonly store: Store
   constructor(
@@ -52,13 +56,18 @@ class Recorder {
       const table = this.tableOf(d)
       if (table.delay !== d) return
       let t = this.touched.get(table)
-      if (!t) this.touched.set(table, (t = { replaced: false, rows: new Map() }))
+      if (!t) this.touched.set(table, (t = { replaced: false, rows: new Map(), appended: [] }))
       let w = this.weights.get(table)
       if (!w) this.weights.set(table, (w = new Map()))
       if (replaced) {
         t.replaced = true
         t.rows.clear()
+        t.appended = []
         w.clear()
+      }
+      if (table.format === 'log') {
+        t.appended.push(z)
+        return
       }
       for (const [value, weight] of z.iter()) {
         const key = rowKey(value)
@@ -103,7 +112,8 @@ class Recorder {
         if (w === 0) dead.addWeight(key, value, 1)
         else live.addWeight(key, value, w)
       }
-      out.push({ table, replaced: t.replaced, live: encodeRows(table, live, this.withIds), dead: encodeRows(table, dead, this.withIds) })
+      const chunks = t.appended.flatMap((z) => chunksOf(encodeRows(table, z, false)))
+      out.push({ table, replaced: t.replaced, live: encodeRows(table, live, this.withIds), dead: encodeRows(table, dead, this.withIds), chunks })
     }
     this.touched = new Map()
     return out
@@ -116,12 +126,29 @@ interface Sink {
   close(): Promise<void>
 }
 
+/** A table's statements: a log's plain insert of chunks, or the row upsert and delete. */
+interface SqliteTableStatements {
+  clear: Database.Statement
+  append?: Database.Statement
+  upsert?: Database.Statement
+  del?: Database.Statement
+  pkOf?: (r: EncodedRow) => unknown[]
+}
+
 function sqliteSink(file: string, tables: readonly TableLayout[]): Sink {
   const db = new Database(file)
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL') // as our SQLite store sets it
-  const stmts = new Map(
-    tables.map((t) => {
+  let chunkNumber = 0
+  const stmts = new Map<TableLayout, SqliteTableStatements>(
+    tables.map((t): [TableLayout, SqliteTableStatements] => {
+      if (t.format === 'log') {
+        const c = t.keys[0]!.column
+        db.exec(`CREATE TABLE ${t.name} (${c} BLOB NOT NULL, n INTEGER NOT NULL, rows TEXT NOT NULL, PRIMARY KEY (${c}, n)) WITHOUT ROWID`)
+        const append = db.prepare(`INSERT INTO ${t.name} (${c}, n, rows) VALUES (?, ?, ?)`)
+        const clear = db.prepare(`DELETE FROM ${t.name}`)
+        return [t, { clear, append }]
+      }
       const [first, ...rest] = t.keys
       const pk = first ? [first.column, 'val'] : ['val']
       db.exec(`CREATE TABLE ${t.name} (${t.keys.map((k) => `${k.column} BLOB NOT NULL, `).join('')}val TEXT NOT NULL, weight INTEGER NOT NULL, PRIMARY KEY (${pk.join(', ')})) WITHOUT ROWID`)
@@ -135,15 +162,19 @@ function sqliteSink(file: string, tables: readonly TableLayout[]): Sink {
           clear: db.prepare(`DELETE FROM ${t.name}`),
           pkOf: (r: EncodedRow) => (first ? [r.keys[0], r.text] : [r.text]),
         },
-      ] as const
+      ]
     }),
   )
   const apply = db.transaction((writes: TableWrite[]) => {
     for (const w of writes) {
       const s = stmts.get(w.table)!
       if (w.replaced) s.clear.run()
-      for (const r of w.live) s.upsert.run(...r.keys, r.text, r.weight)
-      for (const r of w.dead) s.del.run(...s.pkOf(r))
+      if (s.append) {
+        for (const c of w.chunks) s.append.run(c.k0, ++chunkNumber, c.rows)
+        continue
+      }
+      for (const r of w.live) s.upsert!.run(...r.keys, r.text, r.weight)
+      for (const r of w.dead) s.del!.run(...s.pkOf!(r))
     }
   })
   return {
@@ -159,6 +190,11 @@ async function postgresSink(adminUrl: string, id: string, tables: readonly Table
   await client.connect()
   const pkOf = (t: TableLayout) => (t.keys.length > 0 ? [t.keys[0]!.column, 'id'] : ['id'])
   for (const t of tables) {
+    if (t.format === 'log') {
+      const c = t.keys[0]!.column
+      await client.query(`CREATE TABLE ${t.name} (${c} bytea NOT NULL, n bigint GENERATED ALWAYS AS IDENTITY, rows text NOT NULL, PRIMARY KEY (${c}, n))`)
+      continue
+    }
     await client.query(`CREATE TABLE ${t.name} (${t.keys.map((k) => `${k.column} bytea NOT NULL, `).join('')}id bytea NOT NULL, val text NOT NULL, weight bigint NOT NULL, PRIMARY KEY (${pkOf(t).join(', ')}))`)
     for (const k of t.keys.slice(1)) await client.query(`CREATE INDEX ${k.sqlIndex} ON ${t.name} (${k.column}, id)`)
   }
@@ -169,6 +205,15 @@ async function postgresSink(adminUrl: string, id: string, tables: readonly Table
         for (const w of writes) {
           const t = w.table
           if (w.replaced) await client.query(`DELETE FROM ${t.name}`)
+          if (t.format === 'log') {
+            if (w.chunks.length) {
+              await client.query(`INSERT INTO ${t.name} (${t.keys[0]!.column}, rows) SELECT * FROM unnest($1::bytea[], $2::text[])`, [
+                w.chunks.map((c) => c.k0),
+                w.chunks.map((c) => c.rows),
+              ])
+            }
+            continue
+          }
           if (w.live.length) {
             const cols = [...t.keys.map((k) => k.column), 'id', 'val', 'weight']
             const types = [...t.keys.map(() => 'bytea'), 'bytea', 'text', 'bigint']
@@ -224,7 +269,8 @@ export async function runFloor(c: RunConfig): Promise<Partial<RunResult>> {
     for (const b of batched(w.rows(), c.batch)) {
       await acts[w.mainInput]!.insert(...b) // untimed: the engine in memory
       const writes = recorder.take()
-      for (const x of writes) stateRows += x.live.length + x.dead.length
+      // Table rows written: a log's chunk is one.
+      for (const x of writes) stateRows += x.live.length + x.dead.length + x.chunks.length
       await meter.time(b.length, () => sink.write(writes))
       if (meter.overLimit) {
         partial = true
