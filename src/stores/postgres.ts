@@ -187,7 +187,13 @@ function writesOn(on: Queryable, layout: () => StoreLayout): SqlWrites {
     },
     async appendChunks(table: TableLayout, chunks: readonly NewChunk[]) {
       // n comes from the table's identity sequence: newer than every chunk, whoever writes.
-      const text = `INSERT INTO ${table.name} (${table.keys[0]!.column}, rows) SELECT * FROM unnest($1::bytea[], $2::text[])`
+      const c = table.keys[0]!.column
+      if (chunks.length === 1) {
+        // One key (one meter's batch): plain parameters, which pg sends as they are (array elements are escaped).
+        await run(on, `INSERT INTO ${table.name} (${c}, rows) VALUES ($1, $2)`, [chunks[0]!.k0, chunks[0]!.rows])
+        return
+      }
+      const text = `INSERT INTO ${table.name} (${c}, rows) SELECT * FROM unnest($1::bytea[], $2::text[])`
       for (let i = 0; i < chunks.length; i += ROWS_PER_STATEMENT) {
         const batch = chunks.slice(i, i + ROWS_PER_STATEMENT)
         await run(on, text, [batch.map((c) => c.k0), batch.map((c) => c.rows)])

@@ -365,34 +365,44 @@ export function keyTextOf(key: Buffer | undefined): string | undefined {
   return JSON.stringify(Buffer.from(bytes).toString('utf8'))
 }
 
-/** The stored form of a canonical text; `keyText` is its first key's text, when it has one. */
-export function compactText(canonical: string, keyText: string | undefined): string {
-  let s = canonical
-  if (keyText !== undefined && keyText.length > 1) {
-    const at = s.indexOf(keyText)
-    if (at >= 0) s = s.slice(0, at) + KEY_MARK + s.slice(at + keyText.length)
-  }
-  // A scan by first character: well ahead of a regular expression with a replacer, on the write path.
-  let out = ''
-  let from = 0
-  for (let i = 0; i < s.length; i++) {
+/** Whether a token starts with this (ASCII) character: a dense table, read once per character. */
+const STARTS_TOKEN = new Uint8Array(128)
+for (const t of TOKENS) STARTS_TOKEN[t.charCodeAt(0)] = 1
+
+/**
+ * `s` from `from` to `to` with every token replaced by its mark, appended to `out`.
+ * A scan by first character: well ahead of a regular expression with a replacer, on the write path.
+ */
+function compactRange(s: string, from: number, to: number, out: string): string {
+  let copied = from
+  for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i)
-    if (c > 125) continue
-    const candidates = TOKENS_BY_FIRST[c]
-    if (candidates === undefined) continue
+    if (c > 127 || STARTS_TOKEN[c] === 0) continue
+    const candidates = TOKENS_BY_FIRST[c]!
     const next = s.charCodeAt(i + 1)
     for (let t = 0; t < candidates.length; t++) {
       const token = candidates[t]!
       // Every token is at least 2 characters: test the second one before comparing the rest.
-      if (token.charCodeAt(1) === next && s.startsWith(token, i)) {
-        out += s.slice(from, i) + MARKS_BY_FIRST[c]![t]!
+      if (token.charCodeAt(1) === next && i + token.length <= to && s.startsWith(token, i)) {
+        out += s.slice(copied, i) + MARKS_BY_FIRST[c]![t]!
         i += token.length - 1
-        from = i + 1
+        copied = i + 1
         break
       }
     }
   }
-  return from === 0 ? s : out + s.slice(from)
+  return copied === from ? out + (from === 0 && to === s.length ? s : s.slice(from, to)) : out + s.slice(copied, to)
+}
+
+/**
+ * The stored form of a canonical text; `keyText` is its first key's text, when it has one.
+ * Its first occurrence becomes KEY_MARK, and tokens are replaced on either side of it
+ * (never across it), in one pass over the canonical text.
+ */
+export function compactText(canonical: string, keyText: string | undefined): string {
+  const at = keyText !== undefined && keyText.length > 1 ? canonical.indexOf(keyText) : -1
+  if (at < 0) return compactRange(canonical, 0, canonical.length, '')
+  return compactRange(canonical, at + keyText!.length, canonical.length, compactRange(canonical, 0, at, '') + KEY_MARK)
 }
 
 /** The last key expanded, and its text: the rows of one read often share one key object. */
@@ -452,30 +462,37 @@ const textOfKey = (key: string | number): string => (typeof key === 'number' ? S
  * Rows of a ZSet as table rows, in primary-key order: by first key, then by
  * identity (or by stored text, for drivers without ids). Concurrent writers
  * thus lock shared rows in one order, and inserts go through the B-tree in order.
+ * `byKeyOnly`: by first key only (a log's chunk needs no order within a key).
  */
-export function encodeRows(table: TableLayout, z: ZSet<unknown>, withIds: boolean, forLookup = false): EncodedRow[] {
+export function encodeRows(table: TableLayout, z: ZSet<unknown>, withIds: boolean, forLookup = false, byKeyOnly = false): EncodedRow[] {
   const out: EncodedRow[] = []
   const keyed = table.keys.length > 0
   // Rows of a batch often share keys (one meter's reads): a key equal to the previous row's
   // reuses its bytes (read-only) and its text, instead of converting them again.
   const lastEncoded: (string | undefined)[] = []
   const lastBytes: Buffer[] = []
+  let lastKeys: Buffer[] | undefined
   let lastKeyText: string | undefined
+  const columns = table.keys.length
   for (const e of z.entries.values()) {
     const canonical = textOfKey(e.key)
     let keys: Buffer[] = []
     if (keyed) {
       try {
-        keys = table.keys.map((k, j) => {
-          const encoded = encodedKeyOf(k.index, e.value, e.groupKey)
+        let same = lastKeys !== undefined
+        for (let j = 0; j < columns; j++) {
+          const encoded = encodedKeyOf(table.keys[j]!.index, e.value, e.groupKey)
           if (encoded !== lastEncoded[j]) {
+            same = false
             lastEncoded[j] = encoded
             lastBytes[j] = keyToBuffer(encoded)
             if (j === 0) lastKeyText = keyTextOf(lastBytes[0])
           }
-          return lastBytes[j]!
-        })
+        }
+        // Rows with the previous row's keys share its (read-only) key list too.
+        keys = same ? lastKeys! : (lastKeys = lastBytes.slice(0, columns))
       } catch (error) {
+        lastKeys = undefined
         // Every stored row has its keys: a row looked up without them is simply not there.
         if (forLookup) continue
         throw error
@@ -489,8 +506,9 @@ export function encodeRows(table: TableLayout, z: ZSet<unknown>, withIds: boolea
     })
   }
   return out.sort((a, b) => {
-    const byKey = keyed ? Buffer.compare(a.keys[0]!, b.keys[0]!) : 0
-    if (byKey !== 0) return byKey
+    // Runs of one key share one Buffer (see above).
+    const byKey = keyed && a.keys[0] !== b.keys[0] ? Buffer.compare(a.keys[0]!, b.keys[0]!) : 0
+    if (byKey !== 0 || byKeyOnly) return byKey
     if (withIds) return Buffer.compare(a.id!, b.id!)
     return a.text < b.text ? -1 : a.text > b.text ? 1 : 0
   })
@@ -640,11 +658,11 @@ export function chunksOf(rows: readonly EncodedRow[]): NewChunk[] {
   return out
 }
 
-/** A stored text's rows from consolidated weights, in stored-text order; rows that cancelled are left out. */
+/** A key's rows from consolidated weights (in no set order); rows that cancelled are left out. */
 function liveRows(k0: Buffer, weights: Map<string, number>): StoredRow[] {
   const out: StoredRow[] = []
   for (const [text, weight] of weights) if (weight !== 0) out.push({ k0, text, weight })
-  return out.sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0))
+  return out
 }
 
 /**
@@ -686,7 +704,7 @@ export function rowsFromChunks(chunks: readonly StoredChunk[], merge: boolean): 
     const own = chunks.slice(start, i)
     start = i
     if (own.length === 1) {
-      // One chunk holds consolidated rows, in stored-text order already.
+      // One chunk holds consolidated rows (in no set order: readers that need one sort).
       for (const r of chunkRows(k0, own[0]!.rows)) rows.push(r)
       continue
     }
@@ -1147,7 +1165,7 @@ class SqlIteration {
 
   /** state += z: upserted row by row, or appended to a log as one chunk per key (which needs no identity hashes). */
   private async write(table: TableLayout, z: ZSet<unknown>): Promise<void> {
-    if (table.format === 'log') await this.tx.session.appendChunks(table, chunksOf(encodeRows(table, z, false)))
+    if (table.format === 'log') await this.tx.session.appendChunks(table, chunksOf(encodeRows(table, z, false, false, true)))
     else await this.tx.session.upsert(table, encodeRows(table, z, this.store.storesIds))
   }
 
