@@ -192,7 +192,7 @@ async function postgresSink(adminUrl: string, id: string, tables: readonly Table
   for (const t of tables) {
     if (t.format === 'log') {
       const c = t.keys[0]!.column
-      await client.query(`CREATE TABLE ${t.name} (${c} bytea NOT NULL, n bigint GENERATED ALWAYS AS IDENTITY, rows text NOT NULL, PRIMARY KEY (${c}, n))`)
+      await client.query(`CREATE TABLE ${t.name} (${c} bytea NOT NULL, n bigint GENERATED ALWAYS AS IDENTITY, rows text STORAGE EXTERNAL NOT NULL, PRIMARY KEY (${c}, n))`)
       continue
     }
     await client.query(`CREATE TABLE ${t.name} (${t.keys.map((k) => `${k.column} bytea NOT NULL, `).join('')}id bytea NOT NULL, val text NOT NULL, weight bigint NOT NULL, PRIMARY KEY (${pkOf(t).join(', ')}))`)
