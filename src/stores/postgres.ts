@@ -155,17 +155,22 @@ function writesOn(on: Queryable, layout: () => StoreLayout): SqlWrites {
       const columns = [...table.keys.map((k) => k.column), 'id', 'val', 'weight']
       const types = [...table.keys.map(() => 'bytea[]'), 'bytea[]', 'text[]', 'int8[]']
       // Rows arrive in primary-key order, so concurrent writers lock shared rows in the same order.
-      // Rows that the change takes to zero are deleted by the same statement (they are not inserted);
-      // one that reaches zero only through another writer's concurrent insert is returned and deleted after.
-      const pkColumns = pk.split(', ')
-      const matches = (a: string, b: string) => pkColumns.map((c) => `${a}.${c} = ${b}.${c}`).join(' AND ')
-      const text =
-        `WITH input AS (SELECT * FROM unnest(${types.map((t, i) => `$${i + 1}::${t}`).join(', ')}) AS i (${columns.join(', ')})), ` +
-        `emptied AS (DELETE FROM ${table.name} AS t USING input WHERE ${matches('t', 'input')} AND t.weight + input.weight = 0 RETURNING ${pkColumns.map((c) => `t.${c}`).join(', ')}), ` +
-        `changed AS (INSERT INTO ${table.name} AS s (${columns.join(', ')}) ` +
-        `SELECT * FROM input WHERE NOT EXISTS (SELECT 1 FROM emptied WHERE ${matches('emptied', 'input')}) ` +
+      // Rows that come back with weight 0 are deleted after, by a second statement.
+      const unnested = `unnest(${types.map((t, i) => `$${i + 1}::${t}`).join(', ')})`
+      const upsertFrom = (source: string) =>
+        `changed AS (INSERT INTO ${table.name} AS s (${columns.join(', ')}) ${source} ` +
         `ON CONFLICT (${pk}) DO UPDATE SET weight = s.weight + excluded.weight RETURNING ${keyed ? `${table.keys[0]!.column} AS k0, ` : ''}id, weight) ` +
         `SELECT ${keyed ? 'k0, ' : ''}id FROM changed WHERE weight = 0`
+      const plain = `WITH ${upsertFrom(`SELECT * FROM ${unnested}`)}`
+      // A batch with retractions (a group's old row, a cache's old value) mostly takes rows to zero: those
+      // are deleted by the same statement and not inserted. Only a row that reaches zero through another
+      // writer's concurrent insert comes back. Batches of insertions alone skip the extra join.
+      const pkColumns = pk.split(', ')
+      const matches = (a: string, b: string) => pkColumns.map((c) => `${a}.${c} = ${b}.${c}`).join(' AND ')
+      const deleting =
+        `WITH input AS (SELECT * FROM ${unnested} AS i (${columns.join(', ')})), ` +
+        `emptied AS (DELETE FROM ${table.name} AS t USING input WHERE ${matches('t', 'input')} AND t.weight + input.weight = 0 RETURNING ${pkColumns.map((c) => `t.${c}`).join(', ')}), ` +
+        upsertFrom(`SELECT * FROM input WHERE NOT EXISTS (SELECT 1 FROM emptied WHERE ${matches('emptied', 'input')})`)
       const emptied: { k0?: Buffer; id: Buffer }[] = []
       for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
         const batch = rows.slice(i, i + ROWS_PER_STATEMENT)
@@ -175,7 +180,7 @@ function writesOn(on: Queryable, layout: () => StoreLayout): SqlWrites {
           batch.map((r) => r.text),
           batch.map((r) => r.weight),
         )
-        const r = await run<{ k0?: Buffer; id: Buffer }>(on, text, values)
+        const r = await run<{ k0?: Buffer; id: Buffer }>(on, batch.some((x) => x.weight < 0) ? deleting : plain, values)
         for (const row of r.rows) emptied.push(row)
       }
       if (emptied.length === 0) return
