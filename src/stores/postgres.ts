@@ -210,8 +210,12 @@ function writesOn(on: Queryable, layout: () => StoreLayout): SqlWrites {
         await run(on, text, [batch.map((c) => c.k0), batch.map((c) => c.rows)])
       }
     },
-    async dropChunks(table: TableLayout, k0: Buffer, ns: readonly number[]) {
-      await run(on, `DELETE FROM ${table.name} WHERE ${table.keys[0]!.column} = $1 AND n = ANY($2::bigint[])`, [k0, ns])
+    async dropChunks(table: TableLayout, chunks: readonly { k0: Buffer; n: number }[]) {
+      if (chunks.length === 0) return
+      await planned(on, `DELETE FROM ${table.name} WHERE (${table.keys[0]!.column}, n) IN (SELECT * FROM unnest($1::bytea[], $2::bigint[]))`, [
+        chunks.map((c) => c.k0),
+        chunks.map((c) => c.n),
+      ])
     },
   }
 }

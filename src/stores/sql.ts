@@ -462,9 +462,16 @@ const textOfKey = (key: string | number): string => (typeof key === 'number' ? S
  * Rows of a ZSet as table rows, in primary-key order: by first key, then by
  * identity (or by stored text, for drivers without ids). Concurrent writers
  * thus lock shared rows in one order, and inserts go through the B-tree in order.
- * `byKeyOnly`: by first key only (a log's chunk needs no order within a key).
+ * `forLookup`: rows whose keys cannot be computed are left out (they cannot be
+ * stored) rather than refused. `byKeyOnly`: by first key only (a log's chunk
+ * needs no order within a key).
  */
-export function encodeRows(table: TableLayout, z: ZSet<unknown>, withIds: boolean, forLookup = false, byKeyOnly = false): EncodedRow[] {
+export function encodeRows(
+  table: TableLayout,
+  z: ZSet<unknown>,
+  withIds: boolean,
+  { forLookup = false, byKeyOnly = false }: { forLookup?: boolean; byKeyOnly?: boolean } = {},
+): EncodedRow[] {
   const out: EncodedRow[] = []
   const keyed = table.keys.length > 0
   // Rows of a batch often share keys (one meter's reads): a key equal to the previous row's
@@ -641,9 +648,10 @@ function chunkRows(k0: Buffer, chunk: string): StoredRow[] {
   })
 }
 
-/** Add a chunk's rows into `into` (stored text → weight). */
-function addChunk(into: Map<string, number>, k0: Buffer, chunk: string): void {
-  for (const r of chunkRows(k0, chunk)) into.set(r.text, (into.get(r.text) ?? 0) + r.weight)
+/** What a write of `z` appends to a log: one chunk per key. */
+export function logWrite(table: TableLayout, z: ZSet<unknown>): NewChunk[] {
+  // A chunk keeps no identity hashes and no order within its key.
+  return chunksOf(encodeRows(table, z, false, { byKeyOnly: true }))
 }
 
 /** Rows of encoded rows (in key order) as one new chunk per key. */
@@ -658,8 +666,10 @@ export function chunksOf(rows: readonly EncodedRow[]): NewChunk[] {
   return out
 }
 
-/** A key's rows from consolidated weights (in no set order); rows that cancelled are left out. */
-function liveRows(k0: Buffer, weights: Map<string, number>): StoredRow[] {
+/** One key's rows from several chunks, summed (in no set order); rows that cancelled are left out. */
+function sumRows(k0: Buffer, chunks: readonly StoredRow[][]): StoredRow[] {
+  const weights = new Map<string, number>()
+  for (const rows of chunks) for (const r of rows) weights.set(r.text, (weights.get(r.text) ?? 0) + r.weight)
   const out: StoredRow[] = []
   for (const [text, weight] of weights) if (weight !== 0) out.push({ k0, text, weight })
   return out
@@ -708,36 +718,37 @@ export function rowsFromChunks(chunks: readonly StoredChunk[], merge: boolean): 
       for (const r of chunkRows(k0, own[0]!.rows)) rows.push(r)
       continue
     }
-    const weights = new Map<string, number>()
-    let stored = 0
-    for (const c of own) {
-      for (const r of chunkRows(k0, c.rows)) {
-        weights.set(r.text, (weights.get(r.text) ?? 0) + r.weight)
-        stored++
-      }
-    }
-    const live = liveRows(k0, weights)
+    const parsed = own.map((c) => chunkRows(k0, c.rows))
+    const live = sumRows(k0, parsed)
     for (const r of live) rows.push(r)
     if (!merge) continue
+    const stored = parsed.reduce((n, p) => n + p.length, 0)
     if (live.length * 2 < stored) {
       merges.push({ k0, ns: own.map((c) => c.n), rows: chunkText(live) })
       continue
     }
-    const newest = own.slice(own.length - chunksToMerge(own))
-    if (newest.length === 0) continue
-    const sum = new Map<string, number>()
-    for (const c of newest) addChunk(sum, k0, c.rows)
-    merges.push({ k0, ns: newest.map((c) => c.n), rows: chunkText(liveRows(k0, sum)) })
+    const newest = chunksToMerge(own)
+    if (newest === 0) continue
+    merges.push({ k0, ns: own.slice(own.length - newest).map((c) => c.n), rows: chunkText(sumRows(k0, parsed.slice(parsed.length - newest))) })
   }
   return { rows, merges }
 }
 
 /**
- * The row reads of a log table, answered from its chunks, merging nothing (cache
- * reads run outside iterations). Reads in order give every row in one page.
+ * The row reads of a log table, answered from its chunks. Inside an iteration
+ * (`writes` given) reads by key write back the merges they find worth it, in two
+ * statements whatever their number; cache reads, outside iterations, merge nothing.
+ * Reads in order give every row in one page.
  */
-function logRowReads(reads: SqlReads): SqlReads {
-  const rowsOf = async (table: TableLayout, keys: readonly Buffer[] | undefined) => rowsFromChunks(await reads.chunks(table, keys), false).rows
+function logRowReads(reads: SqlReads, writes: SqlWrites | undefined): SqlReads {
+  const rowsOf = async (table: TableLayout, keys: readonly Buffer[] | undefined) => {
+    const { rows, merges } = rowsFromChunks(await reads.chunks(table, keys), writes !== undefined && keys !== undefined)
+    if (writes && merges.length > 0) {
+      await writes.dropChunks(table, merges.flatMap((m) => m.ns.map((n) => ({ k0: m.k0, n }))))
+      await writes.appendChunks(table, merges.filter((m) => m.rows !== ''))
+    }
+    return rows
+  }
   const allInOnePage = async (table: TableLayout, after: StoredRow | undefined) => (after === undefined ? rowsOf(table, undefined) : [])
   return {
     ...reads,
@@ -761,9 +772,9 @@ function logRowReads(reads: SqlReads): SqlReads {
   }
 }
 
-/** Reads of `table`'s rows, whatever its format. */
-export function rowReadsFor(table: TableLayout, reads: SqlReads): SqlReads {
-  return table.format === 'log' ? logRowReads(reads) : reads
+/** Reads of `table`'s rows, whatever its format; `writes` (inside an iteration) lets a log merge what it reads. */
+export function rowReadsFor(table: TableLayout, reads: SqlReads, writes?: SqlWrites): SqlReads {
+  return table.format === 'log' ? logRowReads(reads, writes) : reads
 }
 
 // ---------------------------------------------------------------- driver interface
@@ -796,8 +807,8 @@ export interface SqlWrites extends SqlReads {
   clear(table: TableLayout): Promise<void>
   /** A log table: append chunks (one per key), each newer than the key's stored ones. */
   appendChunks(table: TableLayout, chunks: readonly NewChunk[]): Promise<void>
-  /** A log table: delete the chunks `ns` of key `k0`. */
-  dropChunks(table: TableLayout, k0: Buffer, ns: readonly number[]): Promise<void>
+  /** A log table: delete these chunks. */
+  dropChunks(table: TableLayout, chunks: readonly { k0: Buffer; n: number }[]): Promise<void>
 }
 
 /** One iteration's database transaction. */
@@ -1061,7 +1072,7 @@ export class SqlStore implements Store {
     if (match !== undefined) {
       const wanted = ZSet.from<T>([...match].map((v) => [v, 1] as const))
       if (wanted.isEmpty()) return
-      const lookups = encodeRows(table, wanted as ZSet<unknown>, this.withIds, true)
+      const lookups = encodeRows(table, wanted as ZSet<unknown>, this.withIds, { forLookup: true })
       const found = lookups.length === 0 ? new ZSet<T>() : rowsToZSet<T>(await this.read(table, (r) => r.rowsByRows(table, lookups)))
       // In the order asked for, as the memory store does.
       for (const key of wanted.entries.keys()) {
@@ -1163,9 +1174,9 @@ class SqlIteration {
     }
   }
 
-  /** state += z: upserted row by row, or appended to a log as one chunk per key (which needs no identity hashes). */
+  /** state += z: upserted row by row, or appended to a log as one chunk per key. */
   private async write(table: TableLayout, z: ZSet<unknown>): Promise<void> {
-    if (table.format === 'log') await this.tx.session.appendChunks(table, chunksOf(encodeRows(table, z, false, false, true)))
+    if (table.format === 'log') await this.tx.session.appendChunks(table, logWrite(table, z))
     else await this.tx.session.upsert(table, encodeRows(table, z, this.store.storesIds))
   }
 
@@ -1190,11 +1201,11 @@ class SqlStateReader<T> implements StateReader<T> {
 
   constructor(
     private readonly table: TableLayout,
-    private readonly writes: SqlWrites,
+    writes: SqlWrites,
     private readonly withIds: boolean,
     private readonly ready: () => Promise<void>,
   ) {
-    this.session = rowReadsFor(table, writes)
+    this.session = rowReadsFor(table, writes, writes)
   }
 
   private column(index: Index<T, unknown>): KeyColumn | undefined {
@@ -1212,28 +1223,17 @@ class SqlStateReader<T> implements StateReader<T> {
     }
     const at = new Map(encodedKeys.map((k, i) => [k, i]))
     const first = column === this.table.keys[0]
-    const rows = this.table.format === 'log' ? await this.logRows(encodedKeys.map(keyToBuffer)) : await this.session.rowsByKeys(this.table, column, encodedKeys.map(keyToBuffer))
-    for (const r of rows) {
+    for (const r of await this.session.rowsByKeys(this.table, column, encodedKeys.map(keyToBuffer))) {
       // Each row comes with the key it matched: no need to encode its key again.
       lists[at.get(keyFromBuffer((first ? r.k0 : r.key)!))!]!.push(entryOf<T>(r))
     }
     return lists
   }
 
-  /** A log's rows under `keys`; keys with many chunks get their newest merged on the way. */
-  private async logRows(keys: Buffer[]): Promise<StoredRow[]> {
-    const { rows, merges } = rowsFromChunks(await this.writes.chunks(this.table, keys), true)
-    for (const m of merges) {
-      await this.writes.dropChunks(this.table, m.k0, m.ns)
-      if (m.rows !== '') await this.writes.appendChunks(this.table, [{ k0: m.k0, rows: m.rows }])
-    }
-    return rows
-  }
-
   async lookupRows(rows: ZSet<T>): Promise<ZSet<T>> {
     if (rows.isEmpty()) return new ZSet<T>()
     await this.ready()
-    const lookups = encodeRows(this.table, rows as ZSet<unknown>, this.withIds, true)
+    const lookups = encodeRows(this.table, rows as ZSet<unknown>, this.withIds, { forLookup: true })
     return lookups.length === 0 ? new ZSet<T>() : rowsToZSet<T>(await this.session.rowsByRows(this.table, lookups))
   }
 

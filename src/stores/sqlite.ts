@@ -289,8 +289,11 @@ class SqliteDriver implements SqlDriver {
       this.statement(`DELETE FROM ${table.name}`).run()
     },
     appendChunks: async (table, chunks) => this.appendSync(table, chunks),
-    dropChunks: async (table, k0, ns) => {
-      this.statement(`DELETE FROM ${table.name} WHERE ${table.keys[0]!.column} = ? AND n IN (SELECT value FROM json_each(?))`).run(k0, JSON.stringify(ns))
+    dropChunks: async (table, chunks) => {
+      if (chunks.length === 0) return
+      this.statement(
+        `DELETE FROM ${table.name} WHERE (${table.keys[0]!.column}, n) IN (SELECT unhex(value ->> 0), value ->> 1 FROM json_each(?))`,
+      ).run(JSON.stringify(chunks.map((c) => [c.k0.toString('hex'), c.n])))
     },
   }
 

@@ -17,7 +17,7 @@ import Database from 'better-sqlite3'
 import pg from 'pg'
 import * as st from '../../../src/index.js'
 import type { Vertex } from '../../../src/graph/graph.js'
-import { chunksOf, type EncodedRow, encodeRows, layoutFor, type NewChunk, type TableLayout } from '../../../src/stores/sql.js'
+import { type EncodedRow, encodeRows, layoutFor, logWrite, type NewChunk, type TableLayout } from '../../../src/stores/sql.js'
 import type { Store, Transaction } from '../../../src/stores/store.js'
 import { rowKey } from '../../../src/values/encode.js'
 import { ZSet } from '../../../src/zset/zset.js'
@@ -112,7 +112,7 @@ class Recorder {
         if (w === 0) dead.addWeight(key, value, 1)
         else live.addWeight(key, value, w)
       }
-      const chunks = t.appended.flatMap((z) => chunksOf(encodeRows(table, z, false)))
+      const chunks = t.appended.flatMap((z) => logWrite(table, z))
       out.push({ table, replaced: t.replaced, live: encodeRows(table, live, this.withIds), dead: encodeRows(table, dead, this.withIds), chunks })
     }
     this.touched = new Map()
