@@ -163,8 +163,9 @@ storeTest('bad input: a store opened for another graph', async (t, open) => {
 })
 
 storeTest('bad input: a user function that throws mid-iteration (after inner state was written)', async (t, open) => {
-  // The closure's fixed point and the perGroup write their state during the
-  // step; the map after them throws on one edge. All of it must be undone.
+  // The closure's fixed point writes its state during the step, the perGroup
+  // has worked out its writes; the map after them throws on one edge. Nothing
+  // of it may stay.
   const make = (throwOn: number | undefined) => {
     const closure = st.cache<st.Pair<number, number>>()
     const sums = st.cache<st.Pair<number, number>>()

@@ -86,8 +86,16 @@ storeTest('property: the closure joined by path end (read from the closure\'s ow
     const labels = st.map(edges, labelOf)
     return [st.join(paths, labels, { onLeft: byEnd, onRight: byNode }), st.join(paths, labels, { onLeft: byStart, onRight: byNode })]
   })
-  // The join on the path's end keeps no integral of its own (graph/sharedState.ts); the other one does.
-  t.is(graph.def.delays.filter((d) => d.params.stateOf !== undefined).length, 1)
+  // The paths found so far, inside the closure and for the join on the path's end, are read from distinct's
+  // integral as its support (graph/sharedState.ts), which is then indexed by the end too; the other join keeps its own.
+  t.deepEqual(
+    graph.def.delays.filter((d) => d.params.stateOf !== undefined).map((d) => [d.path, d.params.stateOf!.path, d.params.stateMap]),
+    [
+      ['transitive_closure/integrate_indexed/delay', 'transitive_closure/distinct/integrate_delay/delay', 'support'],
+      ['join/integrate_indexed/delay', 'transitive_closure/distinct/integrate_delay/delay', 'support'],
+    ],
+  )
+  t.deepEqual(graph.def.delays.find((d) => d.path === 'transitive_closure/distinct/integrate_delay/delay')!.params.indexes!.map((i) => i.id), [byEnd.id])
   await checkSteps(t, open, {
     graph,
     rows: [edge],

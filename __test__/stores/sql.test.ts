@@ -92,7 +92,9 @@ function layoutGraph() {
     const withCounts = st.join(names, rows, { onLeft: st.index.identity<string>(), onRight: byName })
     const seen = st.join(names, st.distinct(names), { onLeft: st.index.identity<string>(), onRight: st.index.identity<string>() })
     const lengths = st.delay(st.map(names, (n) => n.length))
-    return st.add(st.add(st.map(withCounts, (p) => p.left), st.map(seen, (p) => p.left)), st.map(lengths, (n) => `${n}`))
+    const sized = st.join(st.map(names, (name) => ({ name, size: name.length })), rows, { onLeft: st.index<{ name: string }>((r) => r.name), onRight: byName })
+    const all = st.add(st.add(st.map(withCounts, (p) => p.left), st.map(seen, (p) => p.left)), st.map(lengths, (n) => `${n}`))
+    return st.add(all, st.map(sized, (p) => p.left.name))
   })
 }
 
@@ -161,10 +163,14 @@ for (const kind of KINDS) {
       t.true(shared.length >= 2, 'the integrals of `names` and of `rows` are shared')
       t.true(shared.some((x) => x.keys.length === 2), 'a shared table keeps every index of its delays')
       t.true(a.layout.tables.some((x) => x.keys.length === 0))
-      // Kept as a log: the join's integral of distinct(names), read by nothing but that join. Not: the integral of
+      // Kept as a log: the join's integral of names' sizes, read by nothing but that join. Not: the integral of
       // names, which distinct also reads row by row; the cache; the group-reduce's per-group state.
       const logs = a.layout.tables.filter((x) => x.format === 'log')
-      t.deepEqual(logs.map((x) => x.delays.map((d) => d.path)), [['join#2/integrate_delay_indexed/delay']])
+      t.deepEqual(logs.map((x) => x.delays.map((d) => d.path)), [['join#3/integrate_indexed/delay']])
+      // The join's integral of distinct(names) is the support of distinct's integral of names: it has that table.
+      const seen = graph.def.delays.find((d) => d.path === 'join#2/integrate_delay_indexed/delay')!
+      t.is(seen.params.stateMap, 'support')
+      t.is(a.layout.byDelay.get(seen), a.layout.byDelay.get(graph.def.delays.find((d) => d.path === 'distinct/integrate_delay/delay')!))
       t.true(a.layout.tables.some((x) => x.format === 'rows' && x.delays.some((d) => d.path.startsWith('distinct/'))))
       for (const table of a.layout.tables) {
         const [first, ...rest] = table.keys

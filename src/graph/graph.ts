@@ -68,8 +68,24 @@ export interface VertexParams {
   label?: string
   /** On a fixedPoint: an inner integral (its `add(delay, change)`) whose state holds, after each step, the integral of the fixed point's output. */
   outputIntegral?: Vertex
+  /** On a delay holding a cache (operators/cache.ts): its rows are also read as stored, from outside the circuit. */
+  cache?: boolean
   /** On a delay (set by compile, graph/sharedState.ts): its integral is read from this delay's state; it keeps none. */
   stateOf?: Vertex
+  /**
+   * With `stateOf`: how this delay's rows follow from that state. 'support': the
+   * rows of positive weight, each with weight 1 (distinct's output integrated, read
+   * from distinct's own integral). 'groupTotals': each group's `{ sum, count }`
+   * row as the pair (sum, key), none where count is 0 (a group-reduce's output
+   * integrated, read from its per-group totals). See graph/sharedState.ts.
+   */
+  stateMap?: 'support' | 'groupTotals'
+  /**
+   * On a reduce's result inside perGroup (set by reduce): the delay holding each
+   * group's running totals, so a flatten of the groups' results integrates to
+   * that state's rows (graph/sharedState.ts).
+   */
+  totalsOf?: Vertex
 }
 
 /**

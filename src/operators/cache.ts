@@ -34,6 +34,7 @@ export class Cache<T> {
     // The sum is add(delay(sum), change): its delay input holds the cache.
     const delay = sum.vertex.inputs.find((x) => x.kind === 'delay')
     if (!delay) throw new GraphError('internal: cache sum without a delay')
+    delay.params.cache = true
     ctx.onCompiled.push((graph) => this.bind(graph, delay))
     return sum
   }

@@ -56,7 +56,9 @@ export function reduce<T, V>(s: Stream<T>, options: ReduceOptions<T, V>): Stream
       const totals = integrateScalar(change)
       const now = streamOf<V>(ctx.vertex('aggregateToSet', 'zset', [totals.added.vertex], { retractEmpty: true }))
       const before = streamOf<V>(ctx.vertex('aggregateToSet', 'zset', [totals.delayed.vertex], { retractEmpty: true }))
-      return add(neg(before), now)
+      const result = add(neg(before), now)
+      result.vertex.params.totalsOf = totals.delayed.vertex
+      return result
     }
     const asSet = ctx.vertex('aggregateToSet', 'zset', [integrate(change).vertex], { retractEmpty: false })
     return differentiate(streamOf<V>(asSet))

@@ -5,10 +5,12 @@
  * the change, then with empty inputs until its output is empty, and emits the
  * sum of the inner outputs.
  *
- * The join keeps the paths found so far indexed by where they end; once a
- * step's fixed point is reached that state is the whole closure, so an outer
- * integral of the closure indexed the same way reads it instead of keeping a
- * copy (graph/sharedState.ts).
+ * The join reads the paths found so far by where they end. Those are the
+ * support of distinct's integral (Prop. 6.3: I(distinct^Δ(x)) = distinct(I(x))),
+ * so they are read from it, indexed by the end, rather than kept again; once a
+ * step's fixed point is reached they are the whole closure, so an outer
+ * integral of the closure indexed the same way reads them too
+ * (graph/sharedState.ts).
  *
  * Like stepping's, the inner state is kept across iterations, so removals are
  * exact for acyclic edge sets; on cyclic ones a removed path can keep

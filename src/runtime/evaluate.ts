@@ -14,7 +14,7 @@ import { type Entry, ZSet } from '../zset/zset.js'
 import { Bag, consolidated } from '../zset/bag.js'
 import { BAG_CONSUMERS } from '../graph/consolidation.js'
 import { GROUP_KEY_INDEX, type Transaction } from '../stores/store.js'
-import { type GroupedValue, ZSetView, materialize, materializeEach } from './view.js'
+import { type GroupedValue, type StateReader, ZSetView, groupTotalsOf, materialize, materializeEach, supportOf } from './view.js'
 import '../operators/all.js'
 
 const MAX_FIXED_POINT_STEPS = 100_000
@@ -28,9 +28,9 @@ async function evaluateVertex(v: Vertex, values: Map<Vertex, unknown>, tx: Trans
       return values.get(v)
     case 'delay':
       if (v.value === 'scalar') return scalarOf(v, await tx.reader(v).readAll())
-      return new ZSetView(tx.reader(v), new ZSet(), v)
+      return new ZSetView(mappedState(v, tx.reader(v)), new ZSet(), v)
     case 'perGroup':
-      return runPerGroup(v, values.get(v.inputs[0]!) as GroupedValue, tx)
+      return runPerGroup(v, values.get(v.inputs[0]!) as GroupedValue, tx, deferredWrites(values))
     case 'fixedPoint':
       return runFixedPoint(v, await materialize(values.get(v.inputs[0]!) as ZSet<unknown>), tx)
   }
@@ -44,6 +44,18 @@ async function evaluateVertex(v: Vertex, values: Map<Vertex, unknown>, tx: Trans
     const [a, b] = (await materializeEach(args.map((a) => consolidated(a as ZSet<unknown>)))) as ZSet<unknown>[]
     return a!.add(b!)
   })
+}
+
+/** A delay's state, read as the rows of the state it is derived from (graph/sharedState.ts). */
+function mappedState(d: Vertex, state: StateReader<unknown>): StateReader<unknown> {
+  switch (d.params.stateMap) {
+    case 'support':
+      return supportOf(state)
+    case 'groupTotals':
+      return groupTotalsOf(state as StateReader<never>)
+    default:
+      return state
+  }
 }
 
 /** Bags go only to operators that take them (graph/consolidation.ts); others get them consolidated. */
@@ -72,9 +84,18 @@ export async function evaluateScope(scope: Scope, preset: Map<Vertex, unknown>, 
   return values
 }
 
+/** Writes worked out during a step (perGroup's), applied with the others after it. */
+const deferred = new WeakMap<Map<Vertex, unknown>, Write[]>()
+
+function deferredWrites(values: Map<Vertex, unknown>): Write[] {
+  let writes = deferred.get(values)
+  if (!writes) deferred.set(values, (writes = []))
+  return writes
+}
+
 /** What each delay of `scope` stores after this step (read before anything is written). */
 export async function plannedWrites(scope: Scope, values: Map<Vertex, unknown>): Promise<Write[]> {
-  const writes: Write[] = []
+  const writes: Write[] = [...(deferred.get(values) ?? [])]
   for (const d of scope.delays) {
     if (d.params.stateOf) continue // its rows were written by the delay whose state it reads
     const input = values.get(d.inputs[0]!)
@@ -116,7 +137,7 @@ async function runFixedPoint(v: Vertex, change: ZSet<unknown>, tx: Transaction):
  * are arrays aligned with the groups; each delay reads all the groups' state
  * in one lookup and writes all their changes in one batch.
  */
-async function runPerGroup(v: Vertex, grouped: GroupedValue, tx: Transaction): Promise<GroupedValue> {
+async function runPerGroup(v: Vertex, grouped: GroupedValue, tx: Transaction, writes: Write[]): Promise<GroupedValue> {
   const sub = v.params.sub!
   const groups = [...grouped.entries()]
   const result: GroupedValue = new Map()
@@ -168,7 +189,8 @@ async function runPerGroup(v: Vertex, grouped: GroupedValue, tx: Transaction): P
         delta.addWeight(pairText(e.key, keyKeys[g]!), pair(e.value, keys[g]), e.weight, groupKey)
       }
     }
-    if (!delta.isEmpty()) await tx.addDelta(d, delta)
+    // Written after the step, as every delay is: a delay reading this state (graph/sharedState.ts) sees it before the step.
+    if (!delta.isEmpty()) writes.push({ delay: d, kind: 'delta', value: delta })
   }
   const out = values.get(sub.output!)!
   groups.forEach(([enc, g], i) => result.set(enc, { key: g.key, value: consolidated(out[i] as ZSet<unknown>) }))

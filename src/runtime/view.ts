@@ -6,7 +6,10 @@
  * which the store answers with one batched query.
  */
 import { entryId, sortTies, type Entry, ZSet } from '../zset/zset.js'
-import type { Index } from '../zset/indexes.js'
+import { GROUP_KEY_INDEX, type Index } from '../zset/indexes.js'
+import { splitByKey } from '../zset/state.js'
+import { rowKey } from '../values/encode.js'
+import { pair } from '../values/value.js'
 
 export interface ScanRow<T> {
   readonly keyEnc: string
@@ -24,6 +27,76 @@ export interface StateReader<T> {
   scan(index: Index<T, unknown>): AsyncIterable<ScanRow<T>>
   readAll(): Promise<ZSet<T>>
 }
+
+/**
+ * A state read as its support: the rows of positive weight, each once. An
+ * integral of distinct's output is the support of distinct's own integral
+ * (graph/sharedState.ts), so it is read this way instead of being stored.
+ */
+export function supportOf<T>(state: StateReader<T>): StateReader<T> {
+  const once = (e: Entry<T>): Entry<T> => (e.weight === 1 ? e : { ...e, weight: 1 })
+  const support = (z: ZSet<T>): ZSet<T> => {
+    const out = new ZSet<T>()
+    for (const e of z.entries.values()) if (e.weight > 0) out.addWeight(e.key, e.value, 1)
+    return out
+  }
+  return {
+    async lookupEach(index, encodedKeys) {
+      const lists = await state.lookupEach(index, encodedKeys)
+      return lists.map((list) => (list.every((e) => e.weight === 1) ? list : list.filter((e) => e.weight > 0).map(once)))
+    },
+    lookupRows: async (rows) => support(await state.lookupRows(rows)),
+    async *scan(index) {
+      for await (const row of state.scan(index)) if (row.weight > 0) yield row.weight === 1 ? row : { ...row, weight: 1 }
+    },
+    readAll: async () => support(await state.readAll()),
+  }
+}
+
+/**
+ * A perGroup reduce's totals, `{ left: { sum, count }, right: key }` rows, read
+ * as the pairs (sum, key) its flattened output integrates to: none for a group
+ * whose count is 0 (graph/sharedState.ts). Read by the group key, the totals'
+ * own index; by any other index, whole.
+ */
+export function groupTotalsOf<T>(state: StateReader<Totals>): StateReader<T> {
+  const asPair = (e: Entry<Totals>): Entry<T> | undefined => {
+    if (e.value.left.count === 0) return undefined
+    const value = pair(e.value.left.sum, e.value.right) as T
+    return { key: rowKey(value), value, weight: e.weight }
+  }
+  const all = async (): Promise<ZSet<T>> => {
+    const out = new ZSet<T>()
+    for (const e of (await state.readAll()).entries.values()) {
+      const p = asPair(e)
+      if (p) out.addWeight(p.key, p.value, p.weight)
+    }
+    return out
+  }
+  const byGroupKey = (index: Index<T, unknown>): boolean => index.id === GROUP_KEY_INDEX.id
+  return {
+    async lookupEach(index, encodedKeys) {
+      if (!byGroupKey(index)) return splitByKey(await all(), index, encodedKeys)
+      const lists = await state.lookupEach(GROUP_KEY_INDEX as Index<Totals, unknown>, encodedKeys)
+      return lists.map((list) => list.map(asPair).filter((e) => e !== undefined))
+    },
+    async lookupRows(rows) {
+      const z = await all()
+      const out = new ZSet<T>()
+      for (const e of rows.entries.values()) {
+        const found = z.entries.get(e.key)
+        if (found) out.addWeight(found.key, found.value, found.weight)
+      }
+      return out
+    },
+    async *scan(index) {
+      yield* ZSetView.of(await all()).scan(index)
+    },
+    readAll: all,
+  }
+}
+
+type Totals = { left: { sum: unknown; count: number }; right: unknown }
 
 /** A ZSet known as `state + delta`, read lazily. */
 export class ZSetView<T> {

@@ -25,13 +25,12 @@ class MemoryStore implements Store {
     readonly backend: 'native' | 'ts',
   ) {
     for (const d of graph.delays) if (!d.params.stateOf) this.states.set(d, createStateTable(stateIndexes(d), backend))
-    // A delay that reads another's state (graph/sharedState.ts) has that delay's table.
-    for (const d of graph.delays) if (d.params.stateOf) this.states.set(d, this.states.get(d.params.stateOf)!)
   }
 
   state(delay: Vertex): StateTable<unknown> {
     if (this.closed) throw new UsageError('the memory store is closed')
-    const s = this.states.get(delay)
+    // A delay that reads another's state (graph/sharedState.ts) has that delay's table, whatever replaced it.
+    const s = this.states.get(delay.params.stateOf ?? delay)
     if (!s) throw new Error(`no state for ${delay.path}: the store was opened for another graph`)
     return s
   }

@@ -142,6 +142,7 @@ export function describeGraph(graph: GraphDef): string[] {
       ...(p.by ? [`by=${p.by.id}`] : []),
     ]
     if (p.stateOf) indexes.push(`stateOf=${p.stateOf.path}`)
+    if (p.stateMap) indexes.push(`stateMap=${p.stateMap}`)
     const scope = v.scope.kind === 'root' ? '' : ` in ${v.scope.kind}(${v.scope.path})`
     const inputs = v.inputs.length ? ` <- ${v.inputs.map((i) => i.path).join(', ')}` : ''
     return `${v.path}: ${v.kind} ${v.value}${scope}${inputs}${indexes.length ? ' [' + indexes.join(' ') + ']' : ''}`

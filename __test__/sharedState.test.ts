@@ -1,0 +1,126 @@
+/**
+ * Integrals read from state kept anyway (src/graph/sharedState.ts): a join's
+ * integral of a distinct reads distinct's own integral as its support, an
+ * outer join's integral of a group-reduce reads the per-group totals. Which
+ * delays share, the edge cases of the mappings, and caches (read as stored,
+ * so never shared through a mapping), on every store.
+ */
+import test from 'ava'
+import * as st from '../src/index.js'
+import { storeTest } from './helpers/stores.js'
+import { assertRows } from './helpers/zsets.js'
+
+type Edge = st.Pair<string, string>
+type Class = { identifier: string; refs: string[] }
+
+/** The type checker's shape: closure, join, group-reduce per source, outer join with the classes. */
+function resolverGraph() {
+  return st.compile([st.input<Class>()], (classes) => {
+    const edges = st.mapMany(classes, (c) => c.refs.map((r): Edge => st.pair(c.identifier, r)))
+    const reachable = st.join(st.transitiveClosure(edges), classes, {
+      onLeft: st.index<Edge>((p) => p.right),
+      onRight: st.index<Class>((c) => c.identifier),
+    })
+    const perSource = st.groupReduceFlatten(reachable, {
+      by: st.index<st.Pair<Edge, Class>>((p) => p.left.left),
+      zero: () => 0,
+      pick: () => 1,
+    })
+    return st.outerJoin(classes, perSource, {
+      onLeft: st.index<Class>((c) => c.identifier),
+      onRight: st.index<st.Pair<number, string>>((p) => p.right),
+    })
+  })
+}
+
+test('the closure, the outer join and the group-reduce read their integrals from distinct and from the totals', (t) => {
+  const { def } = resolverGraph()
+  const shares = def.delays.filter((d) => d.params.stateOf).map((d) => [d.path, d.params.stateOf!.path, d.params.stateMap])
+  t.deepEqual(shares, [
+    ['transitive_closure/integrate_indexed/delay', 'transitive_closure/distinct/integrate_delay/delay', 'support'],
+    ['join/integrate_indexed/delay', 'transitive_closure/distinct/integrate_delay/delay', 'support'],
+    ['outer_join/join/integrate_delay_indexed/delay', 'group_reduce/per_group/reduce/integrate/delay', 'groupTotals'],
+    ['outer_join/join#2/integrate_delay_indexed/delay', 'outer_join/distinct/integrate_delay/delay', 'support'],
+  ])
+  // distinct's integral is now read by the paths' end and by the keys: it keeps those indexes.
+  const indexesOf = (path: string) => def.delays.find((d) => d.path === path)!.params.indexes!.map((i) => i.id)
+  t.deepEqual(indexesOf('transitive_closure/distinct/integrate_delay/delay'), ['right:a'])
+  t.deepEqual(indexesOf('outer_join/distinct/integrate_delay/delay'), ['key:a'])
+})
+
+storeTest('shared integrals: paths found two ways and classes resolved, inserted and removed', async (t, open) => {
+  const graph = resolverGraph()
+  const store = await open(graph)
+  const [classes] = st.actions(store, graph)
+  const a = { identifier: 'a', refs: ['b', 'c'] }
+  const b = { identifier: 'b', refs: ['d'] }
+  const c = { identifier: 'c', refs: ['d'] }
+  const d = { identifier: 'd', refs: [] }
+  // a reaches d through b and through c: once in the closure, so a's group counts b, c and d once each.
+  await assertRows(t, (await classes.insert(a, b, c, d))[0], [
+    [st.pair(a, st.pair(3, 'a')), 1],
+    [st.pair(b, st.pair(1, 'b')), 1],
+    [st.pair(c, st.pair(1, 'c')), 1],
+    [st.pair(d, st.EMPTY), 1],
+  ])
+  // A second copy of d: the join reads each path once (support), the outer join each group's total once.
+  await assertRows(t, (await classes.insert(d))[0], [
+    [st.pair(a, st.pair(3, 'a')), -1],
+    [st.pair(a, st.pair(4, 'a')), 1],
+    [st.pair(b, st.pair(1, 'b')), -1],
+    [st.pair(b, st.pair(2, 'b')), 1],
+    [st.pair(c, st.pair(1, 'c')), -1],
+    [st.pair(c, st.pair(2, 'c')), 1],
+    [st.pair(d, st.EMPTY), 1],
+  ])
+  // b gone: a still reaches d through c; b's group empties, and b's edge is gone from the closure.
+  await assertRows(t, (await classes.remove(b))[0], [
+    [st.pair(a, st.pair(4, 'a')), -1],
+    [st.pair(a, st.pair(3, 'a')), 1],
+    [st.pair(b, st.pair(2, 'b')), -1],
+  ])
+})
+
+storeTest('shared totals: a group whose rows cancel (count 0) but whose sum does not is no match for the outer join', async (t, open) => {
+  type Item = { g: string; v: number }
+  type Key = { id: string }
+  const graph = st.compile([st.input<Key>(), st.input<Item>()], (keys, items) => {
+    const sums = st.groupReduceFlatten(items, { by: st.index<Item>((i) => i.g), zero: () => 0, pick: (i) => i.v })
+    return st.outerJoin(keys, sums, { onLeft: st.index<Key>((k) => k.id), onRight: st.index<st.Pair<number, string>>((p) => p.right) })
+  })
+  t.is(graph.def.delays.find((d) => d.path === 'outer_join/join/integrate_delay_indexed/delay')!.params.stateMap, 'groupTotals')
+  const store = await open(graph)
+  const key = { id: 'a' }
+  const step = async (k: [Key, number][], i: [Item, number][]) => (await st.iteration(store, graph, [st.zset(k), st.zset(i)]))[0]
+  // +5 and −3 in group a: no rows (count 0), total 2. SQL GROUP BY has no such group.
+  await assertRows(t, await step([[key, 1]], [[{ g: 'a', v: 5 }, 1], [{ g: 'a', v: 3 }, -1]]), [[st.pair(key, st.EMPTY), 1]])
+  // A later key reads the stored totals: still no match.
+  await assertRows(t, await step([[key, 1]], []), [[st.pair(key, st.EMPTY), 1]])
+  // The −3 restored: one row, total 5; then another key matches it through the stored totals.
+  await assertRows(t, await step([], [[{ g: 'a', v: 3 }, 1]]), [
+    [st.pair(key, st.EMPTY), -2],
+    [st.pair(key, st.pair(5, 'a')), 2],
+  ])
+  await assertRows(t, await step([[key, 1]], []), [[st.pair(key, st.pair(5, 'a')), 1]])
+})
+
+storeTest('caches of a distinct, a closure and a group-reduce keep their own rows (read as stored)', async (t, open) => {
+  type Item = { g: string; v: number }
+  const seen = st.cache<number>()
+  const paths = st.cache<Edge>()
+  const totals = st.cache<st.Pair<number, string>>()
+  const graph = st.compile([st.input<number>(), st.input<Edge>(), st.input<Item>()], (xs, edges, items) => {
+    seen.integrate(st.distinct(xs))
+    paths.integrate(st.transitiveClosure(edges))
+    totals.integrate(st.groupReduceFlatten(items, { by: st.index<Item>((i) => i.g), zero: () => 0, pick: (i) => i.v }))
+    return xs
+  })
+  t.deepEqual(graph.def.delays.filter((d) => d.params.cache && d.params.stateMap), [])
+  const store = await open(graph)
+  const diamond = [st.pair('a', 'b'), st.pair('a', 'c'), st.pair('b', 'd'), st.pair('c', 'd')]
+  await st.iteration(store, graph, [st.zset([[1, 2]]), st.zset(diamond.map((e) => [e, 1])), st.zset([[{ g: 'a', v: 1 }, 1], [{ g: 'a', v: 2 }, 1]])])
+  await st.iteration(store, graph, [st.zset([[1, 1]]), st.zset(), st.zset()])
+  await assertRows(t, seen.zset(store), [[1, 1]])
+  await assertRows(t, paths.zset(store), [...diamond, st.pair('a', 'd')].map((e) => [e, 1] as const))
+  await assertRows(t, totals.zset(store), [[st.pair(3, 'a'), 1]])
+})
