@@ -33,19 +33,32 @@ function resolverGraph() {
   })
 }
 
-test('the closure, the outer join and the group-reduce read their integrals from distinct and from the totals', (t) => {
+const sharesOf = (def: st.Graph<any, any>['def']) =>
+  def.delays.filter((d) => d.params.stateOf).map((d) => [d.path, d.params.stateOf!.path, d.params.stateMap])
+const indexesOf = (def: st.Graph<any, any>['def'], path: string) => def.delays.find((d) => d.path === path)!.params.indexes!.map((i) => i.id)
+
+test('the closure and the outer join read their integrals from distinct and from the group totals', (t) => {
   const { def } = resolverGraph()
-  const shares = def.delays.filter((d) => d.params.stateOf).map((d) => [d.path, d.params.stateOf!.path, d.params.stateMap])
-  t.deepEqual(shares, [
+  t.deepEqual(sharesOf(def), [
     ['transitive_closure/integrate_indexed/delay', 'transitive_closure/distinct/integrate_delay/delay', 'support'],
     ['join/integrate_indexed/delay', 'transitive_closure/distinct/integrate_delay/delay', 'support'],
     ['outer_join/join/integrate_delay_indexed/delay', 'group_reduce/per_group/reduce/integrate/delay', 'groupTotals'],
-    ['outer_join/join#2/integrate_delay_indexed/delay', 'outer_join/distinct/integrate_delay/delay', 'support'],
   ])
-  // distinct's integral is now read by the paths' end and by the keys: it keeps those indexes.
-  const indexesOf = (path: string) => def.delays.find((d) => d.path === path)!.params.indexes!.map((i) => i.id)
-  t.deepEqual(indexesOf('transitive_closure/distinct/integrate_delay/delay'), ['right:a'])
-  t.deepEqual(indexesOf('outer_join/distinct/integrate_delay/delay'), ['key:a'])
+  // distinct's integral is now read by the paths' end too: it keeps that index.
+  t.deepEqual(indexesOf(def, 'transitive_closure/distinct/integrate_delay/delay'), ['right:a'])
+  // One right row per group key: the unmatched lefts need no distinct keys and no second join.
+  t.deepEqual(
+    def.delays.filter((d) => d.path.startsWith('outer_join/')).map((d) => d.path),
+    ['outer_join/join/integrate_indexed/delay', 'outer_join/join/integrate_delay_indexed/delay'],
+  )
+})
+
+test('an outer join whose right keys may repeat reads the integral of its distinct keys from distinct', (t) => {
+  const { def } = st.compile([st.input<Class>(), st.input<Edge>()], (classes, edges) =>
+    st.outerJoin(classes, edges, { onLeft: st.index<Class>((c) => c.identifier), onRight: st.index<Edge>((e) => e.right) }),
+  )
+  t.deepEqual(sharesOf(def), [['outer_join/join#2/integrate_delay_indexed/delay', 'outer_join/distinct/integrate_delay/delay', 'support']])
+  t.deepEqual(indexesOf(def, 'outer_join/distinct/integrate_delay/delay'), ['key:a'])
 })
 
 storeTest('shared integrals: paths found two ways and classes resolved, inserted and removed', async (t, open) => {

@@ -7,11 +7,14 @@
  * left row once per matching right row, so a left row matched by two right
  * rows came out as (l, EMPTY) with weight −1. We subtract the lefts whose key
  * is among the right side's (distinct) keys instead: SQL LEFT JOIN semantics,
- * identical to stepping's whenever each key has at most one right row.
+ * identical to stepping's whenever each key has at most one right row. When
+ * the right side is known to have at most one row per key (a group-reduce's
+ * result joined on its group key), stepping's form is used: no distinct, no
+ * second join.
  */
 import { type Stream, currentContext, use } from '../graph/builder.js'
 import { EMPTY, type Empty, pair, type Pair } from '../values/value.js'
-import { index, type Index } from '../zset/indexes.js'
+import { GROUP_KEY_INDEX, index, type Index } from '../zset/indexes.js'
 import { add } from './add.js'
 import { distinct } from './distinct.js'
 import { join, type JoinOptions } from './join.js'
@@ -30,6 +33,16 @@ function keyRowIndex<K>(on: Index<any, K>): Index<KeyRow<K>, K> {
   return index<KeyRow<K>>((r) => r.key, { ascending: on.ascending[0] }) as Index<KeyRow<K>, K>
 }
 
+/**
+ * Whether `r` holds at most one row, of weight 1, per `on` key at every step: a
+ * per-group reduce's flattened result (one row per group, paper §11.1) read by
+ * its group key.
+ */
+function oneRowPerKey(r: Stream<unknown>, on: Index<any, unknown>): boolean {
+  const perGroup = r.vertex.kind === 'flatten' ? r.vertex.inputs[0] : undefined
+  return perGroup?.kind === 'perGroup' && perGroup.params.sub?.output?.params.totalsOf !== undefined && on.id === GROUP_KEY_INDEX.id
+}
+
 export function outerJoin<L, R, K>(l: Stream<L>, r: Stream<R>, options: JoinOptions<L, R, K>): Stream<Pair<L, R | Empty>> {
   use(l, 'outerJoin')
   use(r, 'outerJoin')
@@ -37,9 +50,14 @@ export function outerJoin<L, R, K>(l: Stream<L>, r: Stream<R>, options: JoinOpti
   if (!onLeft || !onRight) throw new TypeError('outerJoin: onLeft and onRight indexes are required')
   return currentContext().frame('outer_join', options.name, () => {
     const joined = join(l, r, { onLeft, onRight })
-    const rightKeys = distinct(map(r, (row): KeyRow<K> => ({ key: onRight.key(row) })))
-    const matched = join(l, rightKeys, { onLeft, onRight: keyRowIndex(onRight) })
-    const matchedLefts = map(matched, (p) => p.left)
+    let matchedLefts: Stream<L>
+    if (oneRowPerKey(r, onRight)) {
+      // Each left row matches at most one right row: the joined lefts are the matched ones.
+      matchedLefts = map(joined, (p) => p.left)
+    } else {
+      const rightKeys = distinct(map(r, (row): KeyRow<K> => ({ key: onRight.key(row) })))
+      matchedLefts = map(join(l, rightKeys, { onLeft, onRight: keyRowIndex(onRight) }), (p) => p.left)
+    }
     const unmatched = add(l, neg(matchedLefts))
     const withEmpty = map(unmatched, (left): Pair<L, R | Empty> => pair(left, EMPTY))
     return add(withEmpty, joined as Stream<Pair<L, R | Empty>>)
