@@ -7,6 +7,7 @@ import { GraphError } from '../values/errors.js'
 import { BuildContext, Stream, withContext } from './builder.js'
 import { markBagOutputs } from './consolidation.js'
 import { shareState } from './sharedState.js'
+import { markTransientDelays } from './transientState.js'
 import { GraphDef, type InputValidator, Scope, type Vertex } from './graph.js'
 
 /** An input without a runtime schema: `st.input<Row>()`. */
@@ -94,6 +95,7 @@ export function compile<const I extends readonly InputSpec[], const O extends Ou
   resolveFeedbacks(ctx)
   finishScope(root)
   markBagOutputs(root, outputs)
+  markTransientDelays(root)
   shareState(root, outputs)
   const def = new GraphDef(root, inputVertices, outputs, validators)
   for (const f of ctx.onCompiled) f(def)

@@ -68,6 +68,8 @@ export interface VertexParams {
   label?: string
   /** On a fixedPoint: an inner integral (its `add(delay, change)`) whose state holds, after each step, the integral of the fixed point's output. */
   outputIntegral?: Vertex
+  /** On a delay of a fixed point's own output (set by compile, graph/transientState.ts): ∅ between runs, kept in memory during one. */
+  transient?: boolean
   /** On a delay holding a cache (operators/cache.ts): its rows are also read as stored, from outside the circuit. */
   cache?: boolean
   /** On a delay (set by compile, graph/sharedState.ts): its integral is read from this delay's state; it keeps none. */
@@ -152,6 +154,11 @@ export class GraphDef {
     }
     walk(this.root)
     return out
+  }
+
+  /** The delays whose state a store keeps: all but the transient ones (graph/transientState.ts). */
+  get storedDelays(): Vertex[] {
+    return this.delays.filter((d) => !d.params.transient)
   }
 
   /** Every vertex, nested scopes included. */

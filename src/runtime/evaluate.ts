@@ -27,6 +27,7 @@ async function evaluateVertex(v: Vertex, values: Map<Vertex, unknown>, tx: Trans
     case 'scopeInput':
       return values.get(v)
     case 'delay':
+      if (v.params.transient) return values.get(v) // the previous inner step's output, preset by runFixedPoint
       if (v.value === 'scalar') return scalarOf(v, await tx.reader(v).readAll())
       return new ZSetView(mappedState(v, tx.reader(v)), new ZSet(), v)
     case 'perGroup':
@@ -98,6 +99,7 @@ export async function plannedWrites(scope: Scope, values: Map<Vertex, unknown>):
   const writes: Write[] = [...(deferred.get(values) ?? [])]
   for (const d of scope.delays) {
     if (d.params.stateOf) continue // its rows were written by the delay whose state it reads
+    if (d.params.transient) continue // kept by runFixedPoint
     const input = values.get(d.inputs[0]!)
     if (d.value === 'scalar') writes.push({ delay: d, kind: 'replace', value: scalarRows(d, input) })
     else if (input instanceof ZSetView && input.owner === d) writes.push({ delay: d, kind: 'delta', value: input.delta })
@@ -120,15 +122,21 @@ export async function applyWrites(writes: Write[], tx: Transaction): Promise<voi
 async function runFixedPoint(v: Vertex, change: ZSet<unknown>, tx: Transaction): Promise<ZSet<unknown>> {
   const sub = v.params.sub!
   const total = new ZSet<unknown>()
+  const transient = sub.delays.filter((d) => d.params.transient)
   let input = change
+  // A delay of the output holds ∅ when a run starts (the last run ended on an empty output), then the previous step's output.
+  let previous = new ZSet<unknown>()
   for (let i = 0; ; i++) {
     if (i > MAX_FIXED_POINT_STEPS) throw new GraphError(`${v.path}: no fixed point after ${MAX_FIXED_POINT_STEPS} steps`)
-    const values = await evaluateScope(sub, new Map([[sub.input!, input]]), tx)
+    const preset = new Map<Vertex, unknown>([[sub.input!, input]])
+    for (const d of transient) preset.set(d, previous)
+    const values = await evaluateScope(sub, preset, tx)
     const out = await materialize(values.get(sub.output!) as ZSet<unknown>)
     await applyWrites(await plannedWrites(sub, values), tx)
     if (out.isEmpty()) return total
     total.addInPlace(out)
     input = new ZSet()
+    previous = out
   }
 }
 

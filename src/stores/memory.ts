@@ -24,7 +24,7 @@ class MemoryStore implements Store {
     /** The state tables' backend. */
     readonly backend: 'native' | 'ts',
   ) {
-    for (const d of graph.delays) if (!d.params.stateOf) this.states.set(d, createStateTable(stateIndexes(d), backend))
+    for (const d of graph.storedDelays) if (!d.params.stateOf) this.states.set(d, createStateTable(stateIndexes(d), backend))
   }
 
   state(delay: Vertex): StateTable<unknown> {

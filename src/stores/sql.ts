@@ -143,6 +143,7 @@ export function describeGraph(graph: GraphDef): string[] {
     ]
     if (p.stateOf) indexes.push(`stateOf=${p.stateOf.path}`)
     if (p.stateMap) indexes.push(`stateMap=${p.stateMap}`)
+    if (p.transient) indexes.push('transient')
     const scope = v.scope.kind === 'root' ? '' : ` in ${v.scope.kind}(${v.scope.path})`
     const inputs = v.inputs.length ? ` <- ${v.inputs.map((i) => i.path).join(', ')}` : ''
     return `${v.path}: ${v.kind} ${v.value}${scope}${inputs}${indexes.length ? ' [' + indexes.join(' ') + ']' : ''}`
@@ -182,7 +183,7 @@ export function layoutFor(graph: GraphDef, prefixOption: string | undefined): St
   const groups: Vertex[][] = []
   const byStream = new Map<Vertex, Vertex[]>()
   const groupOf = new Map<Vertex, Vertex[]>()
-  for (const delay of graph.delays) {
+  for (const delay of graph.storedDelays) {
     if (delay.params.stateOf) continue
     const stream = integratedStream(delay)
     const group = stream && byStream.get(stream)
@@ -193,7 +194,7 @@ export function layoutFor(graph: GraphDef, prefixOption: string | undefined): St
     }
     groupOf.set(delay, group ?? groups[groups.length - 1]!)
   }
-  for (const delay of graph.delays) if (delay.params.stateOf) groupOf.get(delay.params.stateOf)!.push(delay)
+  for (const delay of graph.storedDelays) if (delay.params.stateOf) groupOf.get(delay.params.stateOf)!.push(delay)
   const tables: TableLayout[] = []
   const byDelay = new Map<Vertex, TableLayout>()
   const used = new Set<string>()
