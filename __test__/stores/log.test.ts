@@ -31,7 +31,7 @@ function encoded(rows: Map<string, Map<string, number>>): EncodedRow[] {
   for (const key of [...rows.keys()].sort()) {
     for (const text of [...rows.get(key)!.keys()].sort()) {
       const weight = rows.get(key)!.get(text)!
-      if (weight !== 0) out.push({ keys: [keyBytes(key)], text, weight, id: undefined })
+      if (weight !== 0) out.push({ keys: [keyBytes(key)], text, weight, id: undefined, order: keyBytes(key).toString('latin1') })
     }
   }
   return out

@@ -444,6 +444,8 @@ export interface EncodedRow {
   readonly keys: readonly Buffer[]
   /** Its 16-byte identity hash, for drivers that keep it (`SqlDriver.storesIds`). */
   readonly id: Buffer | undefined
+  /** The first key as encoded (a binary string: it sorts as `keys[0]` does), for putting rows in order. */
+  readonly order?: string
 }
 
 /** A state row as read back. */
@@ -512,12 +514,15 @@ export function encodeRows(
       weight: e.weight,
       keys,
       id: withIds ? identityBytes(canonical) : undefined,
+      order: keyed ? lastEncoded[0] : undefined,
     })
   }
+  // A lookup's rows go in any order (the database sorts an IN list itself); writes go in primary-key order.
+  if (forLookup) return out
   return out.sort((a, b) => {
-    // Runs of one key share one Buffer (see above).
-    const byKey = keyed && a.keys[0] !== b.keys[0] ? Buffer.compare(a.keys[0]!, b.keys[0]!) : 0
-    if (byKey !== 0 || byKeyOnly) return byKey
+    // The first key's encoded string sorts as its bytes do (one byte per character), without a call into Buffer.
+    if (a.order !== b.order) return a.order! < b.order! ? -1 : 1
+    if (byKeyOnly) return 0
     if (withIds) return Buffer.compare(a.id!, b.id!)
     return a.text < b.text ? -1 : a.text > b.text ? 1 : 0
   })
@@ -661,7 +666,7 @@ export function chunksOf(rows: readonly EncodedRow[]): NewChunk[] {
   const out: NewChunk[] = []
   let start = 0
   for (let i = 1; i <= rows.length; i++) {
-    if (i < rows.length && rows[i]!.keys[0]!.equals(rows[start]!.keys[0]!)) continue
+    if (i < rows.length && rows[i]!.order === rows[start]!.order) continue
     out.push({ k0: rows[start]!.keys[0]!, rows: chunkText(rows, start, i) })
     start = i
   }
