@@ -109,7 +109,9 @@ function shareDerivedIntegrals(scope: Scope, outputs: readonly Vertex[]): void {
 function shareGroupTotals(delay: Vertex, flatten: Vertex): void {
   const perGroup = flatten.inputs[0]
   const totals = perGroup?.kind === 'perGroup' ? perGroup.params.sub?.output?.params.totalsOf : undefined
-  if (!totals || !(delay.params.indexes ?? []).every((i) => i.id === GROUP_KEY_INDEX.id)) return
+  const indexes = delay.params.indexes ?? []
+  // Read by that key only: by whole rows, the totals would have to be read whole.
+  if (!totals || indexes.length === 0 || !indexes.every((i) => i.id === GROUP_KEY_INDEX.id)) return
   delay.params.stateOf = totals
   delay.params.stateMap = 'groupTotals'
 }

@@ -53,7 +53,7 @@ function mappedState(d: Vertex, state: StateReader<unknown>): StateReader<unknow
     case 'support':
       return supportOf(state)
     case 'groupTotals':
-      return groupTotalsOf(state as StateReader<never>)
+      return groupTotalsOf(state)
     default:
       return state
   }

@@ -59,10 +59,11 @@ export function supportOf<T>(state: StateReader<T>): StateReader<T> {
  * whose count is 0 (graph/sharedState.ts). Read by the group key, the totals'
  * own index; by any other index, whole.
  */
-export function groupTotalsOf<T>(state: StateReader<Totals>): StateReader<T> {
-  const asPair = (e: Entry<Totals>): Entry<T> | undefined => {
-    if (e.value.left.count === 0) return undefined
-    const value = pair(e.value.left.sum, e.value.right) as T
+export function groupTotalsOf<T>(state: StateReader<unknown>): StateReader<T> {
+  const asPair = (e: Entry<unknown>): Entry<T> | undefined => {
+    const { left, right } = e.value as Totals
+    if (left.count === 0) return undefined
+    const value = pair(left.sum, right) as T
     return { key: rowKey(value), value, weight: e.weight }
   }
   const all = async (): Promise<ZSet<T>> => {
@@ -77,7 +78,7 @@ export function groupTotalsOf<T>(state: StateReader<Totals>): StateReader<T> {
   return {
     async lookupEach(index, encodedKeys) {
       if (!byGroupKey(index)) return splitByKey(await all(), index, encodedKeys)
-      const lists = await state.lookupEach(GROUP_KEY_INDEX as Index<Totals, unknown>, encodedKeys)
+      const lists = await state.lookupEach(GROUP_KEY_INDEX as Index<unknown, unknown>, encodedKeys)
       return lists.map((list) => list.map(asPair).filter((e) => e !== undefined))
     },
     async lookupRows(rows) {
