@@ -50,10 +50,21 @@ function mutexFor(db: Db): Mutex {
   return m
 }
 
-const hexList = (buffers: readonly Buffer[]): string => JSON.stringify(buffers.map((b) => b.toString('hex')))
 
 /** Multi-row statements come in power-of-two sizes, so a few prepared statements serve every batch. */
 const MAX_ROWS_PER_STATEMENT = 256
+
+/**
+ * Reads bind their keys (or rows) as parameters, in one statement padded to a power of two
+ * (well under SQLite's 32,766 parameters), so a batch's read of a table is one statement.
+ */
+const MAX_KEYS_PER_READ = 8192
+const NO_KEY = Buffer.alloc(0)
+const readSize = (n: number): number => {
+  let size = 1
+  while (size < n) size <<= 1
+  return size
+}
 
 /** `[key hex, stored text]` of rows, or their texts for tables without keys: one parameter for json_each. */
 function rowList(table: TableLayout, rows: readonly EncodedRow[]): string {
@@ -159,12 +170,12 @@ class SqliteDriver implements SqlDriver {
 
   readonly reads: SqlReads = {
     rowsByKeys: async (table: TableLayout, column: KeyColumn, keys: readonly Buffer[]) => {
-      // Each row says which of `keys` it matched (json_each's index), rather than carrying a copy of the key.
+      // Each row says which of `keys` it matched (its place in the list), rather than carrying a copy of the key.
       const first = column === table.keys[0]
-      const rows = this.statement(
-        `SELECT j.key AS i, ${first ? '' : `t.${table.keys[0]!.column} AS k0, `}t.val AS text, t.weight AS weight ` +
-          `FROM json_each(?) AS j JOIN ${table.name} AS t ON t.${column.column} = unhex(j.value)`,
-      ).all(hexList(keys)) as { i: number; k0?: Buffer; key?: Buffer; text: string; weight: number }[]
+      const rows = this.byKeyList(keys, (list) =>
+        `SELECT v.column1 AS i, ${first ? '' : `t.${table.keys[0]!.column} AS k0, `}t.val AS text, t.weight AS weight ` +
+          `FROM ${list} AS v CROSS JOIN ${table.name} AS t ON t.${column.column} = v.column2`,
+      ) as { i: number; k0?: Buffer; key?: Buffer; text: string; weight: number }[]
       for (const r of rows) {
         if (first) r.k0 = keys[r.i]!
         else r.key = keys[r.i]!
@@ -172,10 +183,25 @@ class SqliteDriver implements SqlDriver {
       return rows as StoredRow[]
     },
     rowsByRows: async (table: TableLayout, rows: readonly EncodedRow[]) => {
-      const pk = primaryKey(table)
-      return this.statement(`SELECT ${selected(table)} FROM ${table.name} WHERE (${pk.columns}) IN (${pk.fromJson})`).all(
-        rowList(table, rows),
-      ) as StoredRow[]
+      // Bound parameters (no JSON to write and parse), in one statement of a power-of-two size.
+      const keyed = table.keys.length > 0
+      const out: StoredRow[] = []
+      for (let from = 0; from < rows.length; from += MAX_KEYS_PER_READ / 2) {
+        const part = rows.slice(from, from + MAX_KEYS_PER_READ / 2)
+        const n = readSize(part.length)
+        const params: unknown[] = []
+        for (const r of part) {
+          if (keyed) params.push(r.keys[0]!)
+          params.push(r.text)
+        }
+        // Padded with rows no table has: an empty key, an empty text (a stored text never is).
+        for (let j = part.length; j < n; j++) {
+          if (keyed) params.push(NO_KEY)
+          params.push('')
+        }
+        for (const r of this.rowsByRowsStatement(table, n).all(...params) as StoredRow[]) out.push(r)
+      }
+      return out
     },
     rowsInOrder: async (table: TableLayout, column: KeyColumn, after: StoredRow | undefined, limit: number) => {
       // Resume after (key, primary key): unique, and the order of the index read.
@@ -204,9 +230,12 @@ class SqliteDriver implements SqlDriver {
     chunks: async (table: TableLayout, keys: readonly Buffer[] | undefined) => {
       const c = table.keys[0]!.column
       if (keys === undefined) return this.statement(`SELECT ${c} AS k0, n, rows FROM ${table.name} ORDER BY ${c}, n`).all() as StoredChunk[]
-      const chunks = this.statement(
-        `SELECT j.key AS i, t.n AS n, t.rows AS rows FROM json_each(?) AS j JOIN ${table.name} AS t ON t.${c} = unhex(j.value)`,
-      ).all(hexList(keys)) as { i: number; n: number; rows: string; k0?: Buffer }[]
+      const chunks = this.byKeyList(keys, (list) => `SELECT v.column1 AS i, t.n AS n, t.rows AS rows FROM ${list} AS v CROSS JOIN ${table.name} AS t ON t.${c} = v.column2`) as {
+        i: number
+        n: number
+        rows: string
+        k0?: Buffer
+      }[]
       for (const r of chunks) r.k0 = keys[r.i]!
       // Grouped by key, oldest first. SQLite reads them so (key list, then the primary key), but
       // does not promise it; sorting here costs a pass over rows already in order.
@@ -221,6 +250,36 @@ class SqliteDriver implements SqlDriver {
   }
 
   // ---- writes
+
+  /**
+   * Rows matching a list of keys, read with bound parameters in statements of a few fixed
+   * sizes (as upserts): `sql` joins the table with `(VALUES (i, key), ...)`, whose first
+   * column is each key's place in `keys`. Binding is well ahead of a JSON list that SQLite parses.
+   */
+  private byKeyList(keys: readonly Buffer[], sql: (list: string) => string): { i: number }[] {
+    const out: { i: number }[] = []
+    for (let from = 0; from < keys.length; from += MAX_KEYS_PER_READ) {
+      const part = keys.slice(from, from + MAX_KEYS_PER_READ)
+      const n = readSize(part.length)
+      // Padded with empty keys, which no row has (every encoded key has a type byte).
+      while (part.length < n) part.push(NO_KEY)
+      const list = `(VALUES ${Array.from({ length: n }, (_, j) => `(${j}, ?)`).join(', ')})`
+      for (const r of this.statement(sql(list)).all(...part) as { i: number }[]) {
+        r.i += from
+        out.push(r)
+      }
+    }
+    return out
+  }
+
+  private rowsByRowsStatement(table: TableLayout, rows: number): Statement {
+    // The list drives (CROSS JOIN keeps it outside), each row one probe of the primary key.
+    const keyed = table.keys.length > 0
+    const tuple = keyed ? '(?, ?)' : '(?)'
+    const on = keyed ? `t.${table.keys[0]!.column} = v.column1 AND t.val = v.column2` : 't.val = v.column1'
+    const columns = `${keyed ? `t.${table.keys[0]!.column} AS k0, ` : ''}t.val AS text, t.weight AS weight`
+    return this.statement(`SELECT ${columns} FROM (VALUES ${Array(rows).fill(tuple).join(', ')}) AS v CROSS JOIN ${table.name} AS t ON ${on}`)
+  }
 
   private upsertStatement(table: TableLayout, rows: number): Statement {
     const columns = [...table.keys.map((k) => k.column), 'val', 'weight']
