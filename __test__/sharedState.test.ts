@@ -9,6 +9,9 @@ import test from 'ava'
 import * as st from '../src/index.js'
 import { storeTest } from './helpers/stores.js'
 import { assertRows } from './helpers/zsets.js'
+import { groupTotalsOf, type StateReader } from '../src/runtime/view.js'
+import { rowKey } from '../src/values/encode.js'
+import { ZSet } from '../src/zset/zset.js'
 
 type Edge = st.Pair<string, string>
 type Class = { identifier: string; refs: string[] }
@@ -69,29 +72,18 @@ storeTest('shared integrals: paths found two ways and classes resolved, inserted
   const b = { identifier: 'b', refs: ['d'] }
   const c = { identifier: 'c', refs: ['d'] }
   const d = { identifier: 'd', refs: [] }
+  // A class with its group's count of reachable classes (none: EMPTY), at a weight.
+  const row = (cls: Class, count: number | undefined, weight: number) =>
+    [st.pair(cls, count === undefined ? st.EMPTY : st.pair(count, cls.identifier)), weight] as const
   // a reaches d through b and through c: once in the closure, so a's group counts b, c and d once each.
-  await assertRows(t, (await classes.insert(a, b, c, d))[0], [
-    [st.pair(a, st.pair(3, 'a')), 1],
-    [st.pair(b, st.pair(1, 'b')), 1],
-    [st.pair(c, st.pair(1, 'c')), 1],
-    [st.pair(d, st.EMPTY), 1],
-  ])
+  await assertRows(t, (await classes.insert(a, b, c, d))[0], [row(a, 3, 1), row(b, 1, 1), row(c, 1, 1), row(d, undefined, 1)])
   // A second copy of d: the join reads each path once (support), the outer join each group's total once.
   await assertRows(t, (await classes.insert(d))[0], [
-    [st.pair(a, st.pair(3, 'a')), -1],
-    [st.pair(a, st.pair(4, 'a')), 1],
-    [st.pair(b, st.pair(1, 'b')), -1],
-    [st.pair(b, st.pair(2, 'b')), 1],
-    [st.pair(c, st.pair(1, 'c')), -1],
-    [st.pair(c, st.pair(2, 'c')), 1],
-    [st.pair(d, st.EMPTY), 1],
+    ...[a, b, c].flatMap((x, i) => [row(x, i === 0 ? 3 : 1, -1), row(x, i === 0 ? 4 : 2, 1)]),
+    row(d, undefined, 1),
   ])
   // b gone: a still reaches d through c; b's group empties, and b's edge is gone from the closure.
-  await assertRows(t, (await classes.remove(b))[0], [
-    [st.pair(a, st.pair(4, 'a')), -1],
-    [st.pair(a, st.pair(3, 'a')), 1],
-    [st.pair(b, st.pair(2, 'b')), -1],
-  ])
+  await assertRows(t, (await classes.remove(b))[0], [row(a, 4, -1), row(a, 3, 1), row(b, 2, -1)])
 })
 
 storeTest('shared totals: a group whose rows cancel (count 0) but whose sum does not is no match for the outer join', async (t, open) => {
@@ -136,4 +128,26 @@ storeTest('caches of a distinct, a closure and a group-reduce keep their own row
   await assertRows(t, seen.zset(store), [[1, 1]])
   await assertRows(t, paths.zset(store), [...diamond, st.pair('a', 'd')].map((e) => [e, 1] as const))
   await assertRows(t, totals.zset(store), [[st.pair(3, 'a'), 1]])
+})
+
+test('group totals read as (sum, key) pairs carry the row key the pair encodes to, whatever the sum and key', async (t) => {
+  const totals = [
+    { left: { count: 2, sum: 7 }, right: 'a' },
+    { left: { count: 1, sum: st.zset([[{ x: 1 }, 2]]) }, right: 'b' },
+    { left: { count: 3, sum: st.pair('s', [1, 2]) }, right: { id: 4 } },
+    { left: { count: 0, sum: 5 }, right: 'gone' },
+  ]
+  const z = new ZSet<unknown>()
+  for (const row of totals) z.addWeight(rowKey(row), row, 1)
+  const reader: StateReader<unknown> = {
+    lookupEach: async () => [],
+    lookupRows: async () => new ZSet(),
+    scan: async function* () {},
+    readAll: async () => z,
+  }
+  const pairs = await groupTotalsOf(reader).readAll()
+  t.deepEqual(
+    [...pairs.entries.values()].map((e) => [e.key, e.weight]).sort(),
+    totals.filter((r) => r.left.count !== 0).map((r) => [rowKey(st.pair(r.left.sum, r.right)), 1]).sort(),
+  )
 })
