@@ -367,6 +367,20 @@ export function keyTextOf(key: Buffer | undefined): string | undefined {
   return JSON.stringify(Buffer.from(bytes).toString('utf8'))
 }
 
+/**
+ * keyTextOf by the key's encoded string, remembered: a step writes the same keys to
+ * several tables (a class's identifier to the classes, the cache, the closure...).
+ */
+const keyTexts = new Map<string, string | undefined>()
+function keyTextOfEncoded(encoded: string, bytes: Buffer): string | undefined {
+  let text = keyTexts.get(encoded)
+  if (text === undefined && !keyTexts.has(encoded)) {
+    if (keyTexts.size >= 8192) keyTexts.clear()
+    keyTexts.set(encoded, (text = keyTextOf(bytes)))
+  }
+  return text
+}
+
 /** Whether a token starts with this (ASCII) character: a dense table, read once per character. */
 const STARTS_TOKEN = new Uint8Array(128)
 for (const t of TOKENS) STARTS_TOKEN[t.charCodeAt(0)] = 1
@@ -497,7 +511,7 @@ export function encodeRows(
             same = false
             lastEncoded[j] = encoded
             lastBytes[j] = keyToBuffer(encoded)
-            if (j === 0) lastKeyText = keyTextOf(lastBytes[0])
+            if (j === 0) lastKeyText = keyTextOfEncoded(encoded, lastBytes[0])
           }
         }
         // Rows with the previous row's keys share its (read-only) key list too.
@@ -517,15 +531,32 @@ export function encodeRows(
       order: keyed ? lastEncoded[0] : undefined,
     })
   }
-  // A lookup's rows go in any order (the database sorts an IN list itself); writes go in primary-key order.
-  if (forLookup) return out
-  return out.sort((a, b) => {
+  // A lookup's rows go in any order (the database drives the probes itself); writes go in primary-key order.
+  return forLookup ? out : sortRows(out, keyed, withIds, byKeyOnly)
+}
+
+function sortRows(rows: EncodedRow[], keyed: boolean, withIds: boolean, byKeyOnly: boolean): EncodedRow[] {
+  return rows.sort((a, b) => {
     // The first key's encoded string sorts as its bytes do (one byte per character), without a call into Buffer.
-    if (a.order !== b.order) return a.order! < b.order! ? -1 : 1
+    if (keyed && a.order !== b.order) return a.order! < b.order! ? -1 : 1
     if (byKeyOnly) return 0
     if (withIds) return Buffer.compare(a.id!, b.id!)
     return a.text < b.text ? -1 : a.text > b.text ? 1 : 0
   })
+}
+
+/**
+ * Rows of a change looked up in a table during the step (distinct reads the rows
+ * of its change from its integral, then adds that very change to it): a write of
+ * the same ZSet to the same table reuses their encoding.
+ */
+const lookedUp = new WeakMap<ZSet<unknown>, { table: TableLayout; count: number; rows: EncodedRow[] }>()
+
+/** `z`'s rows encoded for writing to `table`, in primary-key order. */
+function writtenRows(table: TableLayout, z: ZSet<unknown>, withIds: boolean): EncodedRow[] {
+  const seen = lookedUp.get(z)
+  if (seen === undefined || seen.table !== table || seen.count !== z.entryCount) return encodeRows(table, z, withIds)
+  return sortRows([...seen.rows], table.keys.length > 0, withIds, false)
 }
 
 /** The in-memory row key of a decoded value: finite numbers are their own key, as in `rowKey`. */
@@ -1184,7 +1215,7 @@ class SqlIteration {
   /** state += z: upserted row by row, or appended to a log as one chunk per key. */
   private async write(table: TableLayout, z: ZSet<unknown>): Promise<void> {
     if (table.format === 'log') await this.tx.session.appendChunks(table, logWrite(table, z))
-    else await this.tx.session.upsert(table, encodeRows(table, z, this.store.storesIds))
+    else await this.tx.session.upsert(table, writtenRows(table, z, this.store.storesIds))
   }
 
   /** With `flushEverySet`, each delay's write is committed (and its time marked) at once, as stepping does. */
@@ -1241,6 +1272,8 @@ class SqlStateReader<T> implements StateReader<T> {
     if (rows.isEmpty()) return new ZSet<T>()
     await this.ready()
     const lookups = encodeRows(this.table, rows as ZSet<unknown>, this.withIds, { forLookup: true })
+    // Every row encoded: the same change is usually written to this table after the step (distinct's integral).
+    if (lookups.length === rows.entryCount) lookedUp.set(rows as ZSet<unknown>, { table: this.table, count: rows.entryCount, rows: lookups })
     return lookups.length === 0 ? new ZSet<T>() : rowsToZSet<T>(await this.session.rowsByRows(this.table, lookups))
   }
 
