@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import * as st from '../../src/index.js'
 import { generateMeterReads } from '../../src/examples/meterReads.js'
 import { freshPostgresUrl } from '../helpers/postgres.js'
 
@@ -177,6 +178,31 @@ test('demo refuses to replace a file that is not a stepping database', async (t)
   t.is(r.code, 1)
   t.deepEqual(errorLines(r.stderr), ['stepping: notes.db exists and is not a stepping database; pass --file with another path'])
   t.is(readFileSync(join(dir, 'notes.db'), 'utf8'), 'my notes')
+})
+
+test('inspect lists the delays that keep no table: read from another state, sharing one, or transient', async (t) => {
+  const dir = tempDir(t)
+  type Edge = st.Pair<string, string>
+  const graph = st.compile([st.input<Edge>(), st.input<{ id: string }>()], (edges, nodes) => {
+    const paths = st.transitiveClosure(edges)
+    const reached = st.join(paths, nodes, { onLeft: st.index<Edge>((p) => p.right), onRight: st.index<{ id: string }>((n) => n.id) })
+    const counts = st.groupReduceFlatten(reached, { by: st.index<st.Pair<Edge, { id: string }>>((p) => p.left.left), zero: () => 0, pick: () => 1 })
+    return st.outerJoin(nodes, counts, { onLeft: st.index<{ id: string }>((n) => n.id), onRight: st.index<st.Pair<number, string>>((p) => p.right) })
+  })
+  const store = await st.sqliteStore(join(dir, 'paths.db'), graph, { createTables: true })
+  await st.iteration(store, graph, [st.zset([[st.pair('a', 'b'), 1], [st.pair('b', 'c'), 1]]), st.zset([[{ id: 'a' }, 1], [{ id: 'c' }, 1]])])
+  await store.close()
+  const r = await stepping(['inspect', 'paths.db'], dir)
+  t.is(r.code, 0, r.stderr)
+  t.regex(r.stdout, /delays: 9, delay tables: 4/)
+  const section = r.stdout.slice(r.stdout.indexOf('  delays without a table of their own:'))
+  t.deepEqual(section.trim().split('\n').slice(1).map((l) => l.trim()), [
+    "transitive_closure/delay: kept in memory during a fixed point's run (empty between runs)",
+    'transitive_closure/integrate_indexed/delay: reads transitive_closure/distinct/integrate_delay/delay, its rows of positive weight, each once',
+    'join/integrate_indexed/delay: reads transitive_closure/distinct/integrate_delay/delay, its rows of positive weight, each once',
+    'outer_join/join/integrate_indexed/delay: shares the table of another integral of the same stream',
+    "outer_join/join/integrate_delay_indexed/delay: reads group_reduce/per_group/reduce/integrate/delay, each group's totals as (sum, key)",
+  ])
 })
 
 test('demo on Postgres, then inspect by URL', async (t) => {

@@ -56,6 +56,24 @@ function delayPaths(description: readonly string[]): string[] {
   return out
 }
 
+/** Delays without a table of their own (src/graph/sharedState.ts, transientState.ts), from the stored description. */
+function tablelessDelays(description: readonly string[], withTables: ReadonlySet<string>): string[] {
+  const maps: Record<string, string> = { support: 'its rows of positive weight, each once', groupTotals: 'each group\'s totals as (sum, key)' }
+  const out: string[] = []
+  for (const line of description) {
+    const at = line.indexOf(': ')
+    if (at < 0 || !line.slice(at + 2).startsWith('delay ')) continue
+    const params = /\[([^\]]*)\]$/.exec(line)?.[1]?.split(' ') ?? []
+    const of = params.find((p) => p.startsWith('stateOf='))?.slice('stateOf='.length)
+    const map = params.find((p) => p.startsWith('stateMap='))?.slice('stateMap='.length)
+    const path = line.slice(0, at)
+    if (of !== undefined) out.push(`${path}: reads ${of}${map ? `, ${maps[map] ?? map}` : ''}`)
+    else if (params.includes('transient')) out.push(`${path}: kept in memory during a fixed point's run (empty between runs)`)
+    else if (!withTables.has(path)) out.push(`${path}: shares the table of another integral of the same stream`)
+  }
+  return out
+}
+
 /**
  * The vertex a state table belongs to: table names end in the first 8 hex
  * digits of the SHA-256 of the delay's path (src/stores/sql.ts `layoutFor`).
@@ -259,6 +277,11 @@ function report(contents: DatabaseContents, target: string): string {
       rows,
     )
     out.push(...table.split('\n').map((l) => '  ' + l))
+    const tableless = tablelessDelays(g.description, new Set(g.tables.map((t) => vertexOfTable(t.name, g.description) ?? '')))
+    if (tableless.length > 0) {
+      out.push('', '  delays without a table of their own:')
+      for (const line of tableless) out.push('    ' + line)
+    }
   }
   return out.join('\n')
 }
