@@ -50,7 +50,6 @@ function mutexFor(db: Db): Mutex {
   return m
 }
 
-
 /** Multi-row statements come in power-of-two sizes, so a few prepared statements serve every batch. */
 const MAX_ROWS_PER_STATEMENT = 256
 
@@ -60,10 +59,17 @@ const MAX_ROWS_PER_STATEMENT = 256
  */
 const MAX_KEYS_PER_READ = 8192
 const NO_KEY = Buffer.alloc(0)
-const readSize = (n: number): number => {
-  let size = 1
-  while (size < n) size <<= 1
-  return size
+
+/** `items` in parts of at most `max`, each read by `read(part, size, from)` with `size` the part's length rounded up to a power of two. */
+function inPaddedParts<T, R>(items: readonly T[], max: number, read: (part: readonly T[], size: number, from: number) => R[]): R[] {
+  const out: R[] = []
+  for (let from = 0; from < items.length; from += max) {
+    const part = items.slice(from, from + max)
+    let size = 1
+    while (size < part.length) size <<= 1
+    for (const r of read(part, size, from)) out.push(r)
+  }
+  return out
 }
 
 /** `[key hex, stored text]` of rows, or their texts for tables without keys: one parameter for json_each. */
@@ -103,6 +109,13 @@ class SqliteDriver implements SqlDriver {
   private statement(sql: string): Statement {
     let s = this.statements.get(sql)
     if (!s) this.statements.set(sql, (s = this.db.prepare(sql)))
+    return s
+  }
+
+  /** A statement of many parameters, prepared once under a short name: its text is only built the first time. */
+  private sized(name: string, sql: () => string): Statement {
+    let s = this.statements.get(name)
+    if (!s) this.statements.set(name, (s = this.db.prepare(sql())))
     return s
   }
 
@@ -172,7 +185,7 @@ class SqliteDriver implements SqlDriver {
     rowsByKeys: async (table: TableLayout, column: KeyColumn, keys: readonly Buffer[]) => {
       // Each row says which of `keys` it matched (its place in the list), rather than carrying a copy of the key.
       const first = column === table.keys[0]
-      const rows = this.byKeyList(keys, (list) =>
+      const rows = this.byKeyList(`keys ${table.name} ${column.column}`, keys, (list) =>
         `SELECT v.column1 AS i, ${first ? '' : `t.${table.keys[0]!.column} AS k0, `}t.val AS text, t.weight AS weight ` +
           `FROM ${list} AS v CROSS JOIN ${table.name} AS t ON t.${column.column} = v.column2`,
       ) as { i: number; k0?: Buffer; key?: Buffer; text: string; weight: number }[]
@@ -185,23 +198,19 @@ class SqliteDriver implements SqlDriver {
     rowsByRows: async (table: TableLayout, rows: readonly EncodedRow[]) => {
       // Bound parameters (no JSON to write and parse), in one statement of a power-of-two size.
       const keyed = table.keys.length > 0
-      const out: StoredRow[] = []
-      for (let from = 0; from < rows.length; from += MAX_KEYS_PER_READ / 2) {
-        const part = rows.slice(from, from + MAX_KEYS_PER_READ / 2)
-        const n = readSize(part.length)
+      return inPaddedParts(rows, MAX_KEYS_PER_READ / 2, (part, size) => {
         const params: unknown[] = []
         for (const r of part) {
           if (keyed) params.push(r.keys[0]!)
           params.push(r.text)
         }
         // Padded with rows no table has: an empty key, an empty text (a stored text never is).
-        for (let j = part.length; j < n; j++) {
+        for (let j = part.length; j < size; j++) {
           if (keyed) params.push(NO_KEY)
           params.push('')
         }
-        for (const r of this.rowsByRowsStatement(table, n).all(...params) as StoredRow[]) out.push(r)
-      }
-      return out
+        return this.rowsByRowsStatement(table, size).all(...params) as StoredRow[]
+      })
     },
     rowsInOrder: async (table: TableLayout, column: KeyColumn, after: StoredRow | undefined, limit: number) => {
       // Resume after (key, primary key): unique, and the order of the index read.
@@ -230,7 +239,7 @@ class SqliteDriver implements SqlDriver {
     chunks: async (table: TableLayout, keys: readonly Buffer[] | undefined) => {
       const c = table.keys[0]!.column
       if (keys === undefined) return this.statement(`SELECT ${c} AS k0, n, rows FROM ${table.name} ORDER BY ${c}, n`).all() as StoredChunk[]
-      const chunks = this.byKeyList(keys, (list) => `SELECT v.column1 AS i, t.n AS n, t.rows AS rows FROM ${list} AS v CROSS JOIN ${table.name} AS t ON t.${c} = v.column2`) as {
+      const chunks = this.byKeyList(`chunks ${table.name}`, keys, (list) => `SELECT v.column1 AS i, t.n AS n, t.rows AS rows FROM ${list} AS v CROSS JOIN ${table.name} AS t ON t.${c} = v.column2`) as {
         i: number
         n: number
         rows: string
@@ -249,27 +258,20 @@ class SqliteDriver implements SqlDriver {
     },
   }
 
-  // ---- writes
-
   /**
    * Rows matching a list of keys, read with bound parameters in statements of a few fixed
    * sizes (as upserts): `sql` joins the table with `(VALUES (i, key), ...)`, whose first
    * column is each key's place in `keys`. Binding is well ahead of a JSON list that SQLite parses.
    */
-  private byKeyList(keys: readonly Buffer[], sql: (list: string) => string): { i: number }[] {
-    const out: { i: number }[] = []
-    for (let from = 0; from < keys.length; from += MAX_KEYS_PER_READ) {
-      const part = keys.slice(from, from + MAX_KEYS_PER_READ)
-      const n = readSize(part.length)
+  private byKeyList(name: string, keys: readonly Buffer[], sql: (list: string) => string): { i: number }[] {
+    return inPaddedParts(keys, MAX_KEYS_PER_READ, (part, size, from) => {
       // Padded with empty keys, which no row has (every encoded key has a type byte).
-      while (part.length < n) part.push(NO_KEY)
-      const list = `(VALUES ${Array.from({ length: n }, (_, j) => `(${j}, ?)`).join(', ')})`
-      for (const r of this.statement(sql(list)).all(...part) as { i: number }[]) {
-        r.i += from
-        out.push(r)
-      }
-    }
-    return out
+      const params = [...part, ...Array<Buffer>(size - part.length).fill(NO_KEY)]
+      const list = () => `(VALUES ${Array.from({ length: size }, (_, j) => `(${j}, ?)`).join(', ')})`
+      const rows = this.sized(`${name} ${size}`, () => sql(list())).all(...params) as { i: number }[]
+      for (const r of rows) r.i += from
+      return rows
+    })
   }
 
   private rowsByRowsStatement(table: TableLayout, rows: number): Statement {
@@ -278,8 +280,10 @@ class SqliteDriver implements SqlDriver {
     const tuple = keyed ? '(?, ?)' : '(?)'
     const on = keyed ? `t.${table.keys[0]!.column} = v.column1 AND t.val = v.column2` : 't.val = v.column1'
     const columns = `${keyed ? `t.${table.keys[0]!.column} AS k0, ` : ''}t.val AS text, t.weight AS weight`
-    return this.statement(`SELECT ${columns} FROM (VALUES ${Array(rows).fill(tuple).join(', ')}) AS v CROSS JOIN ${table.name} AS t ON ${on}`)
+    return this.sized(`rows ${table.name} ${rows}`, () => `SELECT ${columns} FROM (VALUES ${Array(rows).fill(tuple).join(', ')}) AS v CROSS JOIN ${table.name} AS t ON ${on}`)
   }
+
+  // ---- writes
 
   private upsertStatement(table: TableLayout, rows: number): Statement {
     const columns = [...table.keys.map((k) => k.column), 'val', 'weight']
@@ -287,8 +291,10 @@ class SqliteDriver implements SqlDriver {
     // RETURNING gives rows in no set order: each row tells whether it was emptied, and which it is
     // (as `rowList` writes it), and gives NULL otherwise, so that little comes back.
     const emptied = table.keys.length > 0 ? `json_array(hex(${table.keys[0]!.column}), val)` : 'json_quote(val)'
-    return this.statement(
-      `INSERT INTO ${table.name} (${columns.join(', ')}) VALUES ${Array(rows).fill(tuple).join(', ')} ` +
+    return this.sized(
+      `upsert ${table.name} ${rows}`,
+      () =>
+        `INSERT INTO ${table.name} (${columns.join(', ')}) VALUES ${Array(rows).fill(tuple).join(', ')} ` +
         `ON CONFLICT (${primaryKey(table).columns}) DO UPDATE SET weight = weight + excluded.weight ` +
         `RETURNING iif(weight = 0, ${emptied}, NULL)`,
     ).pluck()
@@ -315,8 +321,7 @@ class SqliteDriver implements SqlDriver {
   }
 
   private appendStatement(table: TableLayout, chunks: number): Statement {
-    const tuples = Array(chunks).fill('(?, ?, ?)').join(', ')
-    return this.statement(`INSERT INTO ${table.name} (${table.keys[0]!.column}, n, rows) VALUES ${tuples}`)
+    return this.sized(`append ${table.name} ${chunks}`, () => `INSERT INTO ${table.name} (${table.keys[0]!.column}, n, rows) VALUES ${Array(chunks).fill('(?, ?, ?)').join(', ')}`)
   }
 
   /**
