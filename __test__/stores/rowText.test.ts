@@ -1,6 +1,10 @@
-/** The stored form of a row (SQL stores): compactText and expandText are inverse, with and without the first key left out. */
+/**
+ * The stored form of a row (SQL stores): compactText and expandText are inverse, with and without
+ * the first key left out, with and without a field-name dictionary (src/stores/names.ts).
+ */
 import test from 'ava'
 import fc from 'fast-check'
+import { NameDictionary, UnknownNameError } from '../../src/stores/names.js'
 import { compactText, expandText, keyTextOf } from '../../src/stores/sql.js'
 import { canonical } from '../../src/values/encode.js'
 import { encodeKeyComponent } from '../../src/values/key.js'
@@ -42,4 +46,61 @@ test('a row indexed on one of its fields is stored without that field and read b
     }),
     { numRuns: 3000 },
   )
+})
+
+/** Object keys drawn from `tricky`: a dictionary holding some of them, as a store would. */
+const keyNames = fc.uniqueArray(tricky, { maxLength: 12 })
+
+test('with a name dictionary: the stored form is read back exactly, is no longer than without, and spells no known name out', (t) => {
+  fc.assert(
+    fc.property(value, keyNames, fc.oneof(tricky, fc.integer()), (v, known, id) => {
+      const names = new NameDictionary()
+      names.extend(known)
+      const row = { id, v }
+      const text = canonical(row)
+      const key = Buffer.from(encodeKeyComponent(id), 'latin1')
+      const stored = compactText(text, keyTextOf(key), names)
+      t.is(expandText(stored, key, names), text)
+      t.true(stored.length <= compactText(text, keyTextOf(key)).length)
+      // Names met that the dictionary lacks are noted (and only those).
+      for (const name of names.unknown) t.false(names.has(name))
+    }),
+    { numRuns: 3000 },
+  )
+})
+
+test('with a name dictionary: known names become two characters, unknown ones are noted and stay, a full dictionary notes none', (t) => {
+  const names = new NameDictionary(2)
+  names.extend(['identifier', 'attrs'])
+  const text = canonical({ identifier: 'A', attrs: [{ key: 'x', value: 'str' }], colour: 'red' })
+  const stored = compactText(text, undefined, names)
+  t.false(stored.includes('identifier'))
+  t.false(stored.includes('attrs'))
+  t.true(stored.includes('colour'))
+  t.is(expandText(stored, undefined, names), text)
+  t.deepEqual(names.unknown, new Set(), 'full: nothing to add')
+
+  const open = new NameDictionary()
+  open.extend(['identifier'])
+  compactText(text, undefined, open)
+  t.deepEqual([...open.unknown].sort(), ['attrs', 'colour', 'value'])
+  // A name id nobody has read yet.
+  const other = new NameDictionary()
+  other.extend(['identifier', 'attrs'])
+  t.throws(() => expandText(compactText(text, undefined, other), undefined, open), { instanceOf: UnknownNameError })
+})
+
+test('a name dictionary forgets the names of a transaction that rolls back, and keeps those of one that commits', (t) => {
+  const names = new NameDictionary()
+  names.extend(['a'])
+  names.addUncommitted(['b', 'c'])
+  names.rollback()
+  t.is(names.size, 1)
+  t.false(names.has('b'))
+  names.addUncommitted(['d'])
+  names.commit()
+  names.rollback()
+  t.deepEqual(['a', 'b', 'd'].map((n) => names.has(n)), [true, false, true])
+  // The next name takes the id `b` had.
+  t.is(compactText('{"d":1}', undefined, names), '\x14!1}')
 })

@@ -310,7 +310,8 @@ for (const kind of KINDS) {
       const count = async (work: () => Promise<unknown>) => {
         const before = statements.length
         await work()
-        const run = statements.slice(before)
+        // The field names table is read and written only when a row brings names it lacks (the first batch).
+        const run = statements.slice(before).filter((s) => !/_names\b/.test(s))
         return {
           selects: run.filter((s) => /^\s*SELECT/i.test(s) && !/pg_advisory|last_update|hashtext/.test(s)).length,
           inserts: run.filter((s) => /INSERT/i.test(s)).length,

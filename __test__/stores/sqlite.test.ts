@@ -40,7 +40,7 @@ test('sqlite: WAL mode; a path is closed by the store, a Database given stays op
   await given.close()
   t.true(db.open)
   const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as { name: string }[]).map((r) => r.name)
-  t.deepEqual(tables, [...given.layout.tables.map((x) => x.name), 'st_graph', 'st_last_update'].sort())
+  t.deepEqual(tables, [...given.layout.tables.map((x) => x.name), 'st_graph', 'st_last_update', 'st_names'].sort())
   db.close()
 })
 

@@ -18,6 +18,7 @@ import type { Graph } from '../graph/compile.js'
 import { Mutex } from './store.js'
 import {
   checkIdentifier,
+  denseNames,
   type EncodedRow,
   type KeyColumn,
   layoutFor,
@@ -143,10 +144,14 @@ function readsOn(on: Queryable, layout: () => StoreLayout): SqlReads {
       )
       return new Map(r.rows.map((row) => [row.table_name, Number(row.t)]))
     },
+    async namesFrom(from: number) {
+      const r = await run<{ id: number; name: string }>(on, `SELECT id, name FROM ${layout().namesTable} WHERE id >= $1 ORDER BY id`, [from])
+      return denseNames(r.rows, from)
+    },
   }
 }
 
-function writesOn(on: Queryable, layout: () => StoreLayout): SqlWrites {
+function writesOn(on: Queryable, layout: () => StoreLayout, namesLockKey: () => string): SqlWrites {
   return {
     ...readsOn(on, layout),
     async upsert(table: TableLayout, rows: readonly EncodedRow[]) {
@@ -217,6 +222,16 @@ function writesOn(on: Queryable, layout: () => StoreLayout): SqlWrites {
         chunks.map((c) => c.n),
       ])
     },
+    async lockNames() {
+      // Transaction-level: released with the commit that makes the names visible.
+      await run(on, 'SELECT pg_advisory_xact_lock($1::bigint)', [namesLockKey()])
+    },
+    async insertNames(from: number, names: readonly string[]) {
+      await run(on, `INSERT INTO ${layout().namesTable} (id, name) SELECT $1::int + i::int - 1, n FROM unnest($2::text[]) WITH ORDINALITY AS u (n, i)`, [
+        from,
+        names,
+      ])
+    },
   }
 }
 
@@ -246,6 +261,8 @@ class PostgresDriver implements SqlDriver {
   private layout: StoreLayout | undefined
   /** Key of the advisory lock that orders writers without a time (per schema and prefix). */
   private lockKey: string | undefined
+  /** Key of the advisory lock that writers adding field names take (per schema and prefix). */
+  private namesLockKey: string | undefined
   /** NOTIFY channel on which commits that mark times are announced (per schema and prefix). */
   private channel: string | undefined
   /** A connection that LISTENs on the channel, opened when an iteration first has to wait. */
@@ -290,12 +307,14 @@ class PostgresDriver implements SqlDriver {
     try {
       await client.query('BEGIN')
       // Two processes opening a fresh database at once must not both create the tables.
-      const key = await client.query<{ key: string }>(`SELECT hashtextextended(current_schema() || ':' || $1::text, 0)::text AS key`, [
-        layout.prefix,
-      ])
+      const key = await client.query<{ key: string; names: string }>(
+        `SELECT hashtextextended(current_schema() || ':' || $1::text, 0)::text AS key, hashtextextended(current_schema() || ':' || $1::text || ':names', 0)::text AS names`,
+        [layout.prefix],
+      )
       // A number the server computed: it goes into SQL text (see begin), so check that it is one.
       if (!/^-?\d{1,20}$/.test(key.rows[0]!.key)) throw new Error(`internal: advisory lock key ${JSON.stringify(key.rows[0]!.key)} is not an integer`)
       this.lockKey = key.rows[0]!.key
+      this.namesLockKey = key.rows[0]!.names
       this.channel = checkIdentifier(`${layout.prefix}_written_${createHash('sha256').update(this.lockKey).digest('hex').slice(0, 12)}`)
       await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [this.lockKey])
       const meta = checkIdentifier(layout.metaTable)
@@ -313,6 +332,7 @@ class PostgresDriver implements SqlDriver {
         const ddl = [
           `CREATE TABLE ${meta} (name text PRIMARY KEY, value text NOT NULL)`,
           `CREATE TABLE ${last} (table_name text PRIMARY KEY, t bigint NOT NULL)`,
+          `CREATE TABLE ${checkIdentifier(layout.namesTable)} (id integer PRIMARY KEY, name text NOT NULL UNIQUE)`,
         ]
         for (const t of layout.tables) {
           if (t.format === 'log') {
@@ -343,6 +363,8 @@ class PostgresDriver implements SqlDriver {
         for (const t of layout.tables) {
           if (!(await exists(t.name))) throw new StoreSchemaError(`stepping: table ${t.name} (${t.delay.path}) is missing from ${this.location}`)
         }
+        if (!(await exists(layout.namesTable))) throw new StoreSchemaError(`stepping: the field names table ${layout.namesTable} is missing from ${this.location}`)
+        layout.names.extend(await readsOn(client, () => layout).namesFrom(0))
       }
       await client.query('COMMIT')
     } catch (e) {
@@ -373,7 +395,7 @@ class PostgresDriver implements SqlDriver {
       release(true)
       throw e
     }
-    const session = writesOn(client, () => this.layout!)
+    const session = writesOn(client, () => this.layout!, () => this.namesLockKey!)
     const end = async (): Promise<void> => {
       let broken = false
       if (locked) {

@@ -24,6 +24,7 @@ import { keyFromBuffer, keyToBuffer } from '../values/key.js'
 import { encodedKeyOf, type Index } from '../zset/indexes.js'
 import { splitByKey } from '../zset/state.js'
 import { type Entry, ZSet } from '../zset/zset.js'
+import { NameDictionary, UnknownNameError } from './names.js'
 import { type CacheReader, Mutex, type Store, type Transaction, stateIndexes } from './store.js'
 
 // ---------------------------------------------------------------- options
@@ -110,6 +111,8 @@ export interface TableLayout {
    * only by their one key.
    */
   readonly format: 'rows' | 'log'
+  /** The store's field-name dictionary (names.ts), which every stored text of it uses. */
+  readonly names: NameDictionary
 }
 
 export interface StoreLayout {
@@ -120,6 +123,9 @@ export interface StoreLayout {
   readonly metaTable: string
   /** table name → the input time it has been written up to. */
   readonly lastUpdateTable: string
+  /** id → field name: the dictionary of stored texts (names.ts). */
+  readonly namesTable: string
+  readonly names: NameDictionary
   readonly fingerprint: string
   /** One line per vertex; stored so that a mismatch can say what differs. */
   readonly description: readonly string[]
@@ -151,7 +157,7 @@ export function describeGraph(graph: GraphDef): string[] {
 }
 
 /** Changes whenever the tables' columns, keys or row encoding change: part of the fingerprint. */
-export const LAYOUT_VERSION = 4
+export const LAYOUT_VERSION = 5
 
 /**
  * Whether `delay` (an integral) is read only by joins, through `key` (their
@@ -198,6 +204,7 @@ export function layoutFor(graph: GraphDef, prefixOption: string | undefined): St
   const tables: TableLayout[] = []
   const byDelay = new Map<Vertex, TableLayout>()
   const used = new Set<string>()
+  const names = new NameDictionary()
   const consumersByScope = new Map<Scope, Map<Vertex, Vertex[]>>()
   const consumersOf = (v: Vertex): Map<Vertex, Vertex[]> => {
     let c = consumersByScope.get(v.scope)
@@ -218,7 +225,7 @@ export function layoutFor(graph: GraphDef, prefixOption: string | undefined): St
       sqlIndex: checkIdentifier(`${name}_k${i}`),
     }))
     const log = keys.length === 1 && delays.every((d) => readOnlyThroughKey(d, keys[0]!.index, consumersOf(d)))
-    const table: TableLayout = { delay, delays, name, keys, inFixedPoint: inFixedPoint(delay.scope), format: log ? 'log' : 'rows' }
+    const table: TableLayout = { delay, delays, name, keys, inFixedPoint: inFixedPoint(delay.scope), format: log ? 'log' : 'rows', names }
     tables.push(table)
     for (const d of delays) byDelay.set(d, table)
   }
@@ -229,6 +236,8 @@ export function layoutFor(graph: GraphDef, prefixOption: string | undefined): St
     byDelay,
     metaTable: checkIdentifier(`${prefix}_graph`),
     lastUpdateTable: checkIdentifier(`${prefix}_last_update`),
+    namesTable: checkIdentifier(`${prefix}_names`),
+    names,
     fingerprint: shortHash(JSON.stringify({ layout: LAYOUT_VERSION, description }), 32),
     description,
   }
@@ -295,7 +304,7 @@ function storedTables(layout: StoreLayout, stored: ReadonlyMap<string, string>):
   } catch {
     // keep the general wording
   }
-  return [layout.metaTable, layout.lastUpdateTable, ...stateTables].join(', ')
+  return [layout.metaTable, layout.lastUpdateTable, layout.namesTable, ...stateTables].join(', ')
 }
 
 // ---------------------------------------------------------------- rows
@@ -384,20 +393,65 @@ function keyTextOfEncoded(encoded: string, bytes: Buffer): string | undefined {
 /** Whether a token starts with this (ASCII) character: a dense table, read once per character. */
 const STARTS_TOKEN = new Uint8Array(128)
 for (const t of TOKENS) STARTS_TOKEN[t.charCodeAt(0)] = 1
+/**
+ * Tokens that spell out a field name of their own (`{"left":`, `,"sum":`...): tried before the
+ * name dictionary, which gives two characters where they give one. The others (`,"`, `":`...) after it.
+ */
+const BEFORE_NAMES = new Set(TOKENS.filter((t) => (t[0] === ',' || t[0] === '{') && t[1] === '"' && t.length > 2))
+
+const QUOTE = 0x22
+const COMMA = 0x2c
+const BRACE = 0x7b
+const BRACKET = 0x5b
+const COLON = 0x3a
+const BACKSLASH = 0x5c
+/** A name from the store's dictionary (names.ts), then its id character: `,"name":`, `{"name":`, `"name":`. */
+const NAME_AFTER_COMMA = '\x13'
+const NAME_AFTER_BRACE = '\x14'
+const NAME_ALONE = '\x15'
 
 /**
- * `s` from `from` to `to` with every token replaced by its mark, appended to `out`.
+ * `s` from `from` to `to` with every token replaced by its mark, and every `"name":` whose
+ * name is in `names` by a name mark and the name's id, appended to `out`.
  * A scan by first character: well ahead of a regular expression with a replacer, on the write path.
+ * Any `"x":` may be taken for a name (even one inside data): every replacement is undone
+ * exactly by expandText, whatever it stood for.
  */
-function compactRange(s: string, from: number, to: number, out: string): string {
+function compactRange(s: string, from: number, to: number, out: string, names: NameDictionary | undefined): string {
   let copied = from
-  for (let i = from; i < to; i++) {
+  scan: for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i)
     if (c > 127 || STARTS_TOKEN[c] === 0) continue
     const candidates = TOKENS_BY_FIRST[c]!
     const next = s.charCodeAt(i + 1)
-    for (let t = 0; t < candidates.length; t++) {
+    let t = 0
+    for (; t < candidates.length && BEFORE_NAMES.has(candidates[t]!); t++) {
       const token = candidates[t]!
+      if (token.charCodeAt(1) === next && i + token.length <= to && s.startsWith(token, i)) {
+        out += s.slice(copied, i) + MARKS_BY_FIRST[c]![t]!
+        i += token.length - 1
+        copied = i + 1
+        continue scan
+      }
+    }
+    if (names !== undefined && (c === QUOTE || ((c === COMMA || c === BRACE) && next === QUOTE))) {
+      const open = c === QUOTE ? i : i + 1
+      const close = s.indexOf('"', open + 1)
+      // An escaped quote ends no name: such a key stays as it is.
+      if (close > open + 1 && close + 1 < to && s.charCodeAt(close + 1) === COLON && s.charCodeAt(close - 1) !== BACKSLASH) {
+        const id = names.idChar(s.slice(open + 1, close))
+        if (id !== undefined) {
+          out += s.slice(copied, i) + (c === COMMA ? NAME_AFTER_COMMA : c === BRACE ? NAME_AFTER_BRACE : NAME_ALONE) + id
+          i = close + 1
+          copied = i + 1
+          continue
+        }
+      }
+    }
+    for (; t < candidates.length; t++) {
+      const token = candidates[t]!
+      // `[{"` leaves its `{"` to the next character: `{"key":` is one mark, a name two.
+      if (c === BRACKET && next === BRACE && s.charCodeAt(i + 2) === QUOTE) break
       // Every token is at least 2 characters: test the second one before comparing the rest.
       if (token.charCodeAt(1) === next && i + token.length <= to && s.startsWith(token, i)) {
         out += s.slice(copied, i) + MARKS_BY_FIRST[c]![t]!
@@ -412,21 +466,25 @@ function compactRange(s: string, from: number, to: number, out: string): string 
 
 /**
  * The stored form of a canonical text; `keyText` is its first key's text, when it has one.
- * Its first occurrence becomes KEY_MARK, and tokens are replaced on either side of it
- * (never across it), in one pass over the canonical text.
+ * Its first occurrence becomes KEY_MARK, and tokens and names are replaced on either side
+ * of it (never across it), in one pass over the canonical text. Names the dictionary lacks
+ * stay literal, and are noted in `names.unknown`.
  */
-export function compactText(canonical: string, keyText: string | undefined): string {
+export function compactText(canonical: string, keyText: string | undefined, names?: NameDictionary): string {
   const at = keyText !== undefined && keyText.length > 1 ? canonical.indexOf(keyText) : -1
-  if (at < 0) return compactRange(canonical, 0, canonical.length, '')
-  return compactRange(canonical, at + keyText!.length, canonical.length, compactRange(canonical, 0, at, '') + KEY_MARK)
+  if (at < 0) return compactRange(canonical, 0, canonical.length, '', names)
+  return compactRange(canonical, at + keyText!.length, canonical.length, compactRange(canonical, 0, at, '', names) + KEY_MARK, names)
 }
 
 /** The last key expanded, and its text: the rows of one read often share one key object. */
 let lastKey: Buffer | undefined
 let lastKeyText: string | undefined
 
-/** The canonical text back from its stored form and the row's first key. */
-export function expandText(text: string, key: Buffer | undefined): string {
+/**
+ * The canonical text back from its stored form and the row's first key. A name id the
+ * dictionary lacks throws UnknownNameError: another writer added it (see `decoding`).
+ */
+export function expandText(text: string, key: Buffer | undefined, names?: NameDictionary): string {
   let out = ''
   let from = 0
   for (let i = 0; i < text.length; i++) {
@@ -440,6 +498,14 @@ export function expandText(text: string, key: Buffer | undefined): string {
       }
       piece = lastKeyText
       if (piece === undefined) throw new Error('internal: a stored row leaves out a key that its key column does not hold')
+    } else if (c >= 0x13 && c <= 0x15) {
+      if (names === undefined) throw new Error('internal: a stored row holds a field name id, and no names were given to read it')
+      const name = names.nameOf(text.charCodeAt(i + 1))
+      piece = (c === 0x13 ? ',"' : c === 0x14 ? '{"' : '"') + name + '":'
+      out += text.slice(from, i) + piece
+      from = i + 2
+      i++
+      continue
     } else {
       piece = TOKENS[c - 1]!
     }
@@ -524,7 +590,7 @@ export function encodeRows(
       }
     }
     out.push({
-      text: compactText(canonical, keyed ? lastKeyText : undefined),
+      text: compactText(canonical, keyed ? lastKeyText : undefined, table.names),
       weight: e.weight,
       keys,
       id: withIds ? identityBytes(canonical) : undefined,
@@ -565,16 +631,16 @@ function rowKeyOf(value: unknown, canonical: string): string | number {
 }
 
 /** A stored row as an entry: its value decoded, its in-memory row key. */
-function entryOf<T>(r: StoredRow): Entry<T> {
-  const canonical = expandText(r.text, r.k0)
+function entryOf<T>(r: StoredRow, names: NameDictionary): Entry<T> {
+  const canonical = expandText(r.text, r.k0, names)
   const value = decodeCanonical(canonical) as T
   return { key: rowKeyOf(value, canonical), value, weight: r.weight }
 }
 
-export function rowsToZSet<T>(rows: Iterable<StoredRow>): ZSet<T> {
+export function rowsToZSet<T>(rows: Iterable<StoredRow>, names: NameDictionary): ZSet<T> {
   const out = new ZSet<T>()
   for (const r of rows) {
-    const e = entryOf<T>(r)
+    const e = entryOf<T>(r, names)
     out.addWeight(e.key, e.value, e.weight)
   }
   return out
@@ -598,8 +664,8 @@ class DecodedRow<T> {
   }
 }
 
-function decodeRow<T>(r: StoredRow): DecodedRow<T> {
-  const canonical = expandText(r.text, r.k0)
+function decodeRow<T>(r: StoredRow, names: NameDictionary): DecodedRow<T> {
+  const canonical = expandText(r.text, r.k0, names)
   return new DecodedRow(r.key ?? r.k0!, canonical, decodeCanonical(canonical) as T, r.weight, r.id)
 }
 
@@ -620,8 +686,8 @@ function sortTies<T>(rows: DecodedRow<T>[]): DecodedRow<T>[] {
 }
 
 /** Rows read by key, in the memory store's order: by key, then by identity hash. */
-function inKeyOrder<T>(rows: readonly StoredRow[]): DecodedRow<T>[] {
-  const decoded = rows.map((r) => decodeRow<T>(r))
+function inKeyOrder<T>(rows: readonly StoredRow[], names: NameDictionary): DecodedRow<T>[] {
+  const decoded = rows.map((r) => decodeRow<T>(r, names))
   // Drivers mostly give rows by key already (SQLite reads them from the index).
   for (let i = 1; i < decoded.length; i++) {
     if (Buffer.compare(decoded[i - 1]!.key, decoded[i]!.key) > 0) {
@@ -649,7 +715,7 @@ function inKeyOrder<T>(rows: readonly StoredRow[]): DecodedRow<T>[] {
  *
  * A chunk is its rows' `weight WEIGHT_END stored text` joined by ROW_END:
  * stored texts hold neither (see `compactText`: canonical text has no raw
- * control characters, and marks use 0x01-0x12 and 0x1f).
+ * control characters, marks use 0x01-0x15 and 0x1f, and name ids are 0x20 and above).
  */
 const ROW_END = '\x1e'
 const WEIGHT_END = '\x1d'
@@ -836,6 +902,8 @@ export interface SqlReads {
   chunks(table: TableLayout, keys: readonly Buffer[] | undefined): Promise<StoredChunk[]>
   /** The time each named table has been written up to. */
   lastUpdates(tables: readonly string[]): Promise<Map<string, number>>
+  /** The field names (names.ts) with ids from `from` on, in id order (`denseNames`). */
+  namesFrom(from: number): Promise<string[]>
 }
 
 export interface SqlWrites extends SqlReads {
@@ -847,6 +915,92 @@ export interface SqlWrites extends SqlReads {
   appendChunks(table: TableLayout, chunks: readonly NewChunk[]): Promise<void>
   /** A log table: delete these chunks. */
   dropChunks(table: TableLayout, chunks: readonly { k0: Buffer; n: number }[]): Promise<void>
+  /** Take the names table's lock, held to the transaction's end: writers add names one at a time. */
+  lockNames(): Promise<void>
+  /** Add field names with ids `from`, `from + 1`, ... */
+  insertNames(from: number, names: readonly string[]): Promise<void>
+}
+
+// ---------------------------------------------------------------- field names
+
+/** The names table's rows from id `from` on (in id order) as names; their ids must follow on without a gap. */
+export function denseNames(rows: readonly { id: number | string; name: string }[], from: number): string[] {
+  return rows.map((r, i) => {
+    if (Number(r.id) !== from + i) {
+      throw new StoreSchemaError(`stepping: the field names table has no name #${from + i} (the next is #${r.id}): it was changed outside stepping`)
+    }
+    return r.name
+  })
+}
+
+/** Read the names other writers have added since the dictionary was last read; whether there were any. */
+async function readNewNames(names: NameDictionary, reads: SqlReads): Promise<boolean> {
+  const added = await reads.namesFrom(names.size)
+  names.extend(added)
+  return added.length > 0
+}
+
+/**
+ * `decode()`, which reads stored texts with `names`. A name id the dictionary lacks was added
+ * by another writer since it was read: read the new names, and decode again.
+ */
+async function decoding<R>(names: NameDictionary, reads: SqlReads, decode: () => R): Promise<R> {
+  try {
+    return decode()
+  } catch (e) {
+    if (!(e instanceof UnknownNameError) || !(await readNewNames(names, reads))) throw e
+    return decode()
+  }
+}
+
+/**
+ * `z`'s rows encoded to be looked up in `table`. A name the dictionary lacks is in no stored
+ * row, unless another writer added it since the dictionary was read: then read the new names
+ * first. `complete`: every name was in the dictionary, so a write would store these very texts.
+ */
+async function encodeLookup(table: TableLayout, z: ZSet<unknown>, withIds: boolean, reads: SqlReads): Promise<{ rows: EncodedRow[]; complete: boolean }> {
+  const names = table.names
+  names.unknown.clear()
+  let rows = encodeRows(table, z, withIds, { forLookup: true })
+  if (names.unknown.size > 0 && (await readNewNames(names, reads))) {
+    names.unknown.clear()
+    rows = encodeRows(table, z, withIds, { forLookup: true })
+  }
+  return { rows, complete: names.unknown.size === 0 }
+}
+
+/**
+ * `encode()`, which encodes rows to write with `names`: the names it found missing are added
+ * to the dictionary and the names table first (in the write's transaction), and it runs again.
+ */
+async function encodeWrite<R>(names: NameDictionary, writes: SqlWrites, encode: () => R): Promise<R> {
+  names.unknown.clear()
+  const first = encode()
+  if (names.unknown.size === 0) return first
+  const wanted = [...names.unknown]
+  await writes.lockNames()
+  await readNewNames(names, writes)
+  const missing = wanted.filter((n) => !names.has(n)).slice(0, Math.max(0, names.capacity - names.size))
+  if (missing.length > 0) {
+    await writes.insertNames(names.size, missing)
+    names.addUncommitted(missing)
+  }
+  return encode()
+}
+
+/** `tx`, keeping the names it adds only if it commits. */
+function keepingNames(tx: SqlTransaction, names: NameDictionary): SqlTransaction {
+  return {
+    session: tx.session,
+    commit: async (marks, time, reopen) => {
+      await tx.commit(marks, time, reopen)
+      names.commit()
+    },
+    rollback: async () => {
+      names.rollback()
+      await tx.rollback()
+    },
+  }
 }
 
 /** One iteration's database transaction. */
@@ -924,15 +1078,14 @@ const PAGE_MAX = 4096
  * rows are held until the next key (or the end) shows that all have come.
  */
 async function* orderedRows<T>(
-  read: (after: StoredRow | undefined, limit: number) => Promise<StoredRow[]>,
+  read: (after: StoredRow | undefined, limit: number) => Promise<{ rows: StoredRow[]; decoded: DecodedRow<T>[] }>,
 ): AsyncGenerator<DecodedRow<T>> {
   let after: StoredRow | undefined
   let limit = PAGE_FIRST
   let tied: DecodedRow<T>[] = []
   for (;;) {
-    const rows = await read(after, limit)
-    for (const r of rows) {
-      const row = decodeRow<T>(r)
+    const { rows, decoded } = await read(after, limit)
+    for (const row of decoded) {
       if (tied.length > 0 && !tied[0]!.key.equals(row.key)) {
         yield* tied.length > 1 ? tied.sort(byId) : tied
         tied = []
@@ -1039,7 +1192,7 @@ export class SqlStore implements Store {
     timeout: (table: string, reached: number) => Error,
   ): Promise<{ done: true; value: R } | { done: false }> {
     const timed = time.frontier !== -1
-    const tx = await this.driver.begin(!timed, time.flushEverySet)
+    const tx = keepingNames(await this.driver.begin(!timed, time.flushEverySet), this.layout.names)
     try {
       if (timed && this.driver.waitsBeforeBegin) {
         const r = await this.frontierReached(tx.session, this.allTables, time.frontier)
@@ -1107,11 +1260,16 @@ export class SqlStore implements Store {
   }
 
   private async *cacheIter<T>(table: TableLayout, match: Iterable<T> | undefined): AsyncGenerator<[T, number]> {
+    const names = table.names
     if (match !== undefined) {
       const wanted = ZSet.from<T>([...match].map((v) => [v, 1] as const))
       if (wanted.isEmpty()) return
-      const lookups = encodeRows(table, wanted as ZSet<unknown>, this.withIds, { forLookup: true })
-      const found = lookups.length === 0 ? new ZSet<T>() : rowsToZSet<T>(await this.read(table, (r) => r.rowsByRows(table, lookups)))
+      const found = await this.read(table, async (r) => {
+        const { rows } = await encodeLookup(table, wanted as ZSet<unknown>, this.withIds, r)
+        if (rows.length === 0) return new ZSet<T>()
+        const stored = await r.rowsByRows(table, rows)
+        return decoding(names, r, () => rowsToZSet<T>(stored, names))
+      })
       // In the order asked for, as the memory store does.
       for (const key of wanted.entries.keys()) {
         const e = found.entries.get(key)
@@ -1122,8 +1280,11 @@ export class SqlStore implements Store {
     let after: StoredRow | undefined
     let limit = PAGE_FIRST
     for (;;) {
-      const rows = await this.read(table, (r) => r.rowsPaged(table, after, limit))
-      for (const r of rows) yield [decodeCanonical(expandText(r.text, r.k0)) as T, r.weight]
+      const { rows, decoded } = await this.read(table, async (r) => {
+        const rows = await r.rowsPaged(table, after, limit)
+        return { rows, decoded: await decoding(names, r, () => rows.map((row): [T, number] => [decodeCanonical(expandText(row.text, row.k0, names)) as T, row.weight])) }
+      })
+      yield* decoded
       if (rows.length < limit) return
       after = rows[rows.length - 1]!
       limit = Math.min(limit * 4, PAGE_MAX)
@@ -1135,10 +1296,14 @@ export class SqlStore implements Store {
     index: Index<T, K>,
     matchKeys: Iterable<K> | undefined,
   ): AsyncGenerator<[K, T, number]> {
+    const names = table.names
     const column = table.keys.find((k) => k.index.id === index.id)
     if (!column) {
       // Not an index the table keeps: order the rows here, as the memory store does for such indexes.
-      const all = rowsToZSet<T>(await this.read(table, (r) => r.allRows(table)))
+      const all = await this.read(table, async (r) => {
+        const rows = await r.allRows(table)
+        return decoding(names, r, () => rowsToZSet<T>(rows, names))
+      })
       yield* all.iterByIndex(index, matchKeys)
       return
     }
@@ -1146,11 +1311,19 @@ export class SqlStore implements Store {
       // In key order (binary strings compare as their bytes), so that the rows come back in it.
       const keys = [...new Set([...matchKeys].map((k) => index.encodeKey(k)))].sort().map(keyToBuffer)
       if (keys.length === 0) return
-      const rows = await this.read(table, (r) => r.rowsByKeys(table, column, keys))
-      for (const r of inKeyOrder<T>(rows)) yield [index.key(r.value), r.value, r.weight]
+      const rows = await this.read(table, async (r) => {
+        const rows = await r.rowsByKeys(table, column, keys)
+        return decoding(names, r, () => inKeyOrder<T>(rows, names))
+      })
+      for (const r of rows) yield [index.key(r.value), r.value, r.weight]
       return
     }
-    for await (const r of orderedRows<T>((after, limit) => this.read(table, (reads) => reads.rowsInOrder(table, column, after, limit)))) {
+    const page = (after: StoredRow | undefined, limit: number) =>
+      this.read(table, async (reads) => {
+        const rows = await reads.rowsInOrder(table, column, after, limit)
+        return { rows, decoded: await decoding(names, reads, () => rows.map((row) => decodeRow<T>(row, names))) }
+      })
+    for await (const r of orderedRows<T>(page)) {
       yield [index.key(r.value), r.value, r.weight]
     }
   }
@@ -1214,8 +1387,9 @@ class SqlIteration {
 
   /** state += z: upserted row by row, or appended to a log as one chunk per key. */
   private async write(table: TableLayout, z: ZSet<unknown>): Promise<void> {
-    if (table.format === 'log') await this.tx.session.appendChunks(table, logWrite(table, z))
-    else await this.tx.session.upsert(table, writtenRows(table, z, this.store.storesIds))
+    const session = this.tx.session
+    if (table.format === 'log') await session.appendChunks(table, await encodeWrite(table.names, session, () => logWrite(table, z)))
+    else await session.upsert(table, await encodeWrite(table.names, session, () => writtenRows(table, z, this.store.storesIds)))
   }
 
   /** With `flushEverySet`, each delay's write is committed (and its time marked) at once, as stepping does. */
@@ -1236,6 +1410,7 @@ class SqlIteration {
 class SqlStateReader<T> implements StateReader<T> {
   /** Reads of the table's rows (a log's answered from its chunks). */
   private readonly session: SqlReads
+  private readonly names: NameDictionary
 
   constructor(
     private readonly table: TableLayout,
@@ -1244,6 +1419,12 @@ class SqlStateReader<T> implements StateReader<T> {
     private readonly ready: () => Promise<void>,
   ) {
     this.session = rowReadsFor(table, writes, writes)
+    this.names = table.names
+  }
+
+  /** The table's stored rows as a ZSet. */
+  private decoded(rows: readonly StoredRow[]): Promise<ZSet<T>> {
+    return decoding(this.names, this.session, () => rowsToZSet<T>(rows, this.names))
   }
 
   private column(index: Index<T, unknown>): KeyColumn | undefined {
@@ -1257,34 +1438,41 @@ class SqlStateReader<T> implements StateReader<T> {
     const column = this.column(index)
     if (!column) {
       // An index the table does not keep: sort the whole state by key, as the memory store does.
-      return splitByKey(rowsToZSet<T>(await this.session.allRows(this.table)), index, encodedKeys)
+      return splitByKey(await this.decoded(await this.session.allRows(this.table)), index, encodedKeys)
     }
     const at = new Map(encodedKeys.map((k, i) => [k, i]))
     const first = column === this.table.keys[0]
-    for (const r of await this.session.rowsByKeys(this.table, column, encodedKeys.map(keyToBuffer))) {
+    const rows = await this.session.rowsByKeys(this.table, column, encodedKeys.map(keyToBuffer))
+    return decoding(this.names, this.session, () => {
+      const lists = encodedKeys.map((): Entry<T>[] => [])
       // Each row comes with the key it matched: no need to encode its key again.
-      lists[at.get(keyFromBuffer((first ? r.k0 : r.key)!))!]!.push(entryOf<T>(r))
-    }
-    return lists
+      for (const r of rows) lists[at.get(keyFromBuffer((first ? r.k0 : r.key)!))!]!.push(entryOf<T>(r, this.names))
+      return lists
+    })
   }
 
   async lookupRows(rows: ZSet<T>): Promise<ZSet<T>> {
     if (rows.isEmpty()) return new ZSet<T>()
     await this.ready()
-    const lookups = encodeRows(this.table, rows as ZSet<unknown>, this.withIds, { forLookup: true })
-    // Every row encoded: the same change is usually written to this table after the step (distinct's integral).
-    if (lookups.length === rows.entryCount) lookedUp.set(rows as ZSet<unknown>, { table: this.table, count: rows.entryCount, rows: lookups })
-    return lookups.length === 0 ? new ZSet<T>() : rowsToZSet<T>(await this.session.rowsByRows(this.table, lookups))
+    const { rows: lookups, complete } = await encodeLookup(this.table, rows as ZSet<unknown>, this.withIds, this.session)
+    // Every row encoded as a write would store it: the same change is usually written to this table
+    // after the step (distinct's integral).
+    if (complete && lookups.length === rows.entryCount) lookedUp.set(rows as ZSet<unknown>, { table: this.table, count: rows.entryCount, rows: lookups })
+    return lookups.length === 0 ? new ZSet<T>() : this.decoded(await this.session.rowsByRows(this.table, lookups))
   }
 
   async *scan(index: Index<T, unknown>): AsyncIterable<ScanRow<T>> {
     await this.ready()
     const column = this.column(index)
     if (!column) {
-      yield* ZSetView.of(rowsToZSet<T>(await this.session.allRows(this.table))).scan(index)
+      yield* ZSetView.of(await this.decoded(await this.session.allRows(this.table))).scan(index)
       return
     }
-    for await (const r of orderedRows<T>((after, limit) => this.session.rowsInOrder(this.table, column, after, limit))) {
+    const page = async (after: StoredRow | undefined, limit: number) => {
+      const rows = await this.session.rowsInOrder(this.table, column, after, limit)
+      return { rows, decoded: await decoding(this.names, this.session, () => rows.map((r) => decodeRow<T>(r, this.names))) }
+    }
+    for await (const r of orderedRows<T>(page)) {
       // The tie is the identity hash in hex: hex order is the bytes' order.
       yield { keyEnc: keyFromBuffer(r.key), tie: r.tie, value: r.value, weight: r.weight }
     }
@@ -1292,6 +1480,6 @@ class SqlStateReader<T> implements StateReader<T> {
 
   async readAll(): Promise<ZSet<T>> {
     await this.ready()
-    return rowsToZSet<T>(await this.session.allRows(this.table))
+    return this.decoded(await this.session.allRows(this.table))
   }
 }

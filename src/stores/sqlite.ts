@@ -16,6 +16,7 @@ import type { Graph } from '../graph/compile.js'
 import { Mutex } from './store.js'
 import {
   checkIdentifier,
+  denseNames,
   type EncodedRow,
   type KeyColumn,
   layoutFor,
@@ -139,6 +140,7 @@ class SqliteDriver implements SqlDriver {
         this.db.exec(`CREATE TABLE ${meta} (name TEXT PRIMARY KEY, value TEXT NOT NULL)`)
         // `chunks` numbers the chunks of a log table (see appendSync).
         this.db.exec(`CREATE TABLE ${last} (table_name TEXT PRIMARY KEY, t INTEGER NOT NULL, chunks INTEGER NOT NULL DEFAULT 0)`)
+        this.db.exec(`CREATE TABLE ${checkIdentifier(layout.namesTable)} (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)`)
         for (const t of layout.tables) this.createTable(t)
         const insertMeta = this.db.prepare(`INSERT INTO ${meta} (name, value) VALUES (?, ?)`)
         for (const [name, value] of metadataRows(layout)) insertMeta.run(name, value)
@@ -151,6 +153,8 @@ class SqliteDriver implements SqlDriver {
         for (const t of layout.tables) {
           if (!this.tableExists(t.name)) throw new StoreSchemaError(`stepping: table ${t.name} (${t.delay.path}) is missing from ${this.location}`)
         }
+        if (!this.tableExists(layout.namesTable)) throw new StoreSchemaError(`stepping: the field names table ${layout.namesTable} is missing from ${this.location}`)
+        layout.names.extend(await this.reads.namesFrom(0))
       }
       this.db.exec('COMMIT')
     } catch (e) {
@@ -256,6 +260,8 @@ class SqliteDriver implements SqlDriver {
       ).all(JSON.stringify(tables)) as { table_name: string; t: number }[]
       return new Map(rows.map((r) => [r.table_name, r.t]))
     },
+    namesFrom: async (from: number) =>
+      denseNames(this.statement(`SELECT id, name FROM ${this.layout!.namesTable} WHERE id >= ? ORDER BY id`).all(from) as { id: number; name: string }[], from),
   }
 
   /**
@@ -353,6 +359,12 @@ class SqliteDriver implements SqlDriver {
       this.statement(`DELETE FROM ${table.name}`).run()
     },
     appendChunks: async (table, chunks) => this.appendSync(table, chunks),
+    // BEGIN IMMEDIATE holds the whole database: one writer at a time adds names.
+    lockNames: async () => undefined,
+    insertNames: async (from, names) => {
+      const insert = this.statement(`INSERT INTO ${this.layout!.namesTable} (id, name) VALUES (?, ?)`)
+      names.forEach((name, i) => insert.run(from + i, name))
+    },
     dropChunks: async (table, chunks) => {
       if (chunks.length === 0) return
       this.statement(

@@ -9,6 +9,7 @@
  * table); a changed row is one upsert of its new weight, or one delete when
  * the weight reaches zero; a table kept as a log gets one plain insert per key
  * and write (its chunk, as our stores write it; the floor never merges chunks);
+ * field names are shortened by the same dictionary, kept in memory (see `withNames`);
  * one transaction per iteration. SQLite gets the same pragmas as our store
  * (WAL, synchronous = NORMAL).
  */
@@ -112,12 +113,30 @@ class Recorder {
         if (w === 0) dead.addWeight(key, value, 1)
         else live.addWeight(key, value, w)
       }
-      const chunks = t.appended.flatMap((z) => logWrite(table, z))
-      out.push({ table, replaced: t.replaced, live: encodeRows(table, live, this.withIds), dead: encodeRows(table, dead, this.withIds), chunks })
+      const chunks = withNames(table, () => t.appended.flatMap((z) => logWrite(table, z)))
+      out.push({
+        table,
+        replaced: t.replaced,
+        live: withNames(table, () => encodeRows(table, live, this.withIds)),
+        dead: withNames(table, () => encodeRows(table, dead, this.withIds)),
+        chunks,
+      })
     }
     this.touched = new Map()
     return out
   }
+}
+
+/**
+ * `encode()` with every field name in the dictionary, as our stores store them (they add a name to
+ * their names table once, before its first row; the floor keeps the dictionary in memory only).
+ */
+function withNames<R>(table: TableLayout, encode: () => R): R {
+  table.names.unknown.clear()
+  const first = encode()
+  if (table.names.unknown.size === 0) return first
+  table.names.extend([...table.names.unknown])
+  return encode()
 }
 
 interface Sink {

@@ -1,0 +1,101 @@
+/**
+ * The field-name dictionary of a SQL store: object keys (`"identifier":`) in
+ * stored row texts are replaced by a mark and a one-character id. Rows of one
+ * query repeat the same few field names in every row (a third of the type
+ * checker's stored text was names), so each is kept once, in the store's
+ * `<prefix>_names` table, whose ids every stored text refers to.
+ *
+ * A row's stored form must not depend on when it was written: a lookup encodes
+ * a row to find it by primary key. So the dictionary only grows, a name is in
+ * it (committed with the rows that use it) before any row holding it is
+ * written, and once it is full it stays full:
+ * - a name the dictionary lacks is in no stored row while the dictionary can
+ *   still take names (a lookup of it checks the table for names added since, see
+ *   sql.ts), and in every stored row literally once it is full;
+ * - names added by a transaction that rolls back are forgotten again (their ids may
+ *   go to other names);
+ * - a stored text naming an id this process has not seen means another writer
+ *   added it: the reader reloads the table and decodes again.
+ * This module is the in-memory half; sql.ts and the drivers keep it in step with the table.
+ */
+
+/** At most this many names, so that every id is one character below the UTF-16 surrogates. */
+export const MAX_NAMES = 4096
+/** Names longer than this stay literal: a key that long is likely data, not a field. */
+const MAX_NAME_LENGTH = 64
+/** Id characters start after the control characters, so that they never read as marks. */
+const FIRST_ID_CHAR = 0x20
+
+/** A stored text refers to a name id this process does not know (yet). */
+export class UnknownNameError extends Error {
+  constructor(readonly id: number) {
+    super(`a stored row refers to field name #${id}, which is not in the names table`)
+  }
+}
+
+export class NameDictionary {
+  private readonly ids = new Map<string, string>()
+  private readonly names: string[] = []
+  /** Names from this index on were added by the open transaction. */
+  private committedSize = 0
+  /** Names met while encoding that the dictionary lacks, and could still take. */
+  readonly unknown = new Set<string>()
+
+  constructor(readonly capacity = MAX_NAMES) {}
+
+  get size(): number {
+    return this.names.length
+  }
+
+  get full(): boolean {
+    return this.names.length >= this.capacity
+  }
+
+  has(name: string): boolean {
+    return this.ids.has(name)
+  }
+
+  /** The id character of a name, or undefined (noting it in `unknown` if it could be added). */
+  idChar(name: string): string | undefined {
+    const id = this.ids.get(name)
+    if (id === undefined && !this.full && name.length <= MAX_NAME_LENGTH) this.unknown.add(name)
+    return id
+  }
+
+  /** The name of an id character's code. */
+  nameOf(code: number): string {
+    const name = this.names[code - FIRST_ID_CHAR]
+    if (name === undefined) throw new UnknownNameError(code - FIRST_ID_CHAR)
+    return name
+  }
+
+  /** Names with ids from `size` on, committed to the table by other writers (read from it). */
+  extend(names: readonly string[]): void {
+    // While this transaction holds names of its own it holds the table's lock: nobody else adds any.
+    if (names.length > 0 && this.committedSize !== this.names.length) throw new Error('internal: names read from the table after this transaction added its own')
+    for (const name of names) this.push(name)
+    this.committedSize = this.names.length
+  }
+
+  /** Names the open transaction has inserted into the table, with ids from `size` on. */
+  addUncommitted(names: readonly string[]): void {
+    for (const name of names) this.push(name)
+  }
+
+  /** The open transaction committed: its names stay. */
+  commit(): void {
+    this.committedSize = this.names.length
+  }
+
+  /** The open transaction rolled back: its names were never stored. */
+  rollback(): void {
+    for (const name of this.names.splice(this.committedSize)) this.ids.delete(name)
+  }
+
+  private push(name: string): void {
+    if (this.ids.has(name)) throw new Error(`internal: field name ${JSON.stringify(name)} is in the names table twice`)
+    this.ids.set(name, String.fromCharCode(FIRST_ID_CHAR + this.names.length))
+    this.names.push(name)
+    this.unknown.delete(name)
+  }
+}
