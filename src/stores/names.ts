@@ -25,6 +25,8 @@ export const MAX_NAMES = 4096
 const MAX_NAME_LENGTH = 64
 /** Id characters start after the control characters, so that they never read as marks. */
 const FIRST_ID_CHAR = 0x20
+/** Names sharing a first character compared in place (no slice, no hash) while they are this few. */
+const SCANNED_PER_FIRST_CHAR = 8
 
 /** A stored text refers to a name id this process does not know (yet). */
 export class UnknownNameError extends Error {
@@ -36,6 +38,11 @@ export class UnknownNameError extends Error {
 export class NameDictionary {
   private readonly ids = new Map<string, string>()
   private readonly names: string[] = []
+  /**
+   * By a name's first character (ASCII only): `"name":` and its id character, to compare in
+   * place; undefined past SCANNED_PER_FIRST_CHAR names (then `idChar` finds them).
+   */
+  private readonly quotedByFirst: ([string, string][] | undefined)[] = Array.from({ length: 128 }, () => [])
   /** Names from this index on were added by the open transaction. */
   private committedSize = 0
   /** Names met while encoding that the dictionary lacks, and could still take. */
@@ -62,11 +69,22 @@ export class NameDictionary {
     return id
   }
 
-  /** The name of an id character's code. */
-  nameOf(code: number): string {
-    const name = this.names[code - FIRST_ID_CHAR]
-    if (name === undefined) throw new UnknownNameError(code - FIRST_ID_CHAR)
-    return name
+  /**
+   * `"name":` forms and id characters of the names starting with this character, or undefined
+   * when they are too many to compare in place: then every name must go through `idChar`.
+   */
+  quotedStartingWith(code: number): readonly [string, string][] | undefined {
+    return code < 128 ? this.quotedByFirst[code] : undefined
+  }
+
+  /** A name's three spelled-out forms, `,"name":`, `{"name":` and `"name":`, by id. */
+  private readonly forms: [string, string, string][] = []
+
+  /** The text a name mark (`which`: 0 after a comma, 1 after a brace, 2 alone) and an id character's code stand for. */
+  spelled(which: 0 | 1 | 2, code: number): string {
+    const forms = this.forms[code - FIRST_ID_CHAR]
+    if (forms === undefined) throw new UnknownNameError(code - FIRST_ID_CHAR)
+    return forms[which]
   }
 
   /** Names with ids from `size` on, committed to the table by other writers (read from it). */
@@ -89,13 +107,27 @@ export class NameDictionary {
 
   /** The open transaction rolled back: its names were never stored. */
   rollback(): void {
-    for (const name of this.names.splice(this.committedSize)) this.ids.delete(name)
+    this.forms.splice(this.committedSize)
+    for (const name of this.names.splice(this.committedSize)) {
+      this.ids.delete(name)
+      // Rebuilt from what is left: a list cut short stays cut short (idChar still finds every name).
+      const first = name.charCodeAt(0)
+      if (first < 128) this.quotedByFirst[first] = undefined
+    }
   }
 
   private push(name: string): void {
     if (this.ids.has(name)) throw new Error(`internal: field name ${JSON.stringify(name)} is in the names table twice`)
-    this.ids.set(name, String.fromCharCode(FIRST_ID_CHAR + this.names.length))
+    const id = String.fromCharCode(FIRST_ID_CHAR + this.names.length)
+    this.ids.set(name, id)
     this.names.push(name)
+    this.forms.push([`,"${name}":`, `{"${name}":`, `"${name}":`])
     this.unknown.delete(name)
+    const first = name.charCodeAt(0)
+    if (first < 128) {
+      const list = this.quotedByFirst[first]
+      if (list !== undefined && list.length < SCANNED_PER_FIRST_CHAR) list.push([`"${name}":`, id])
+      else this.quotedByFirst[first] = undefined
+    }
   }
 }

@@ -397,7 +397,14 @@ for (const t of TOKENS) STARTS_TOKEN[t.charCodeAt(0)] = 1
  * Tokens that spell out a field name of their own (`{"left":`, `,"sum":`...): tried before the
  * name dictionary, which gives two characters where they give one. The others (`,"`, `":`...) after it.
  */
-const BEFORE_NAMES = new Set(TOKENS.filter((t) => (t[0] === ',' || t[0] === '{') && t[1] === '"' && t.length > 2))
+const spellsName = (t: string): boolean => (t[0] === ',' || t[0] === '{') && t[1] === '"' && t.length > 2
+/** How many of TOKENS_BY_FIRST's tokens for a character spell a name (they come first in each list). */
+const BEFORE_NAMES = new Uint8Array(128)
+for (const [c, list] of TOKENS_BY_FIRST.entries()) {
+  if (list === undefined) continue
+  BEFORE_NAMES[c] = list.filter(spellsName).length
+  if (list.slice(0, BEFORE_NAMES[c]).some((t) => !spellsName(t))) throw new Error('internal: tokens spelling a name must come first')
+}
 
 const QUOTE = 0x22
 const COMMA = 0x2c
@@ -409,6 +416,33 @@ const BACKSLASH = 0x5c
 const NAME_AFTER_COMMA = '\x13'
 const NAME_AFTER_BRACE = '\x14'
 const NAME_ALONE = '\x15'
+
+/** Where the last name `nameAt` found ends (its colon). */
+let nameEnd = 0
+
+/**
+ * The id character of the name in the `"name":` starting at `open` (ending before `to`), setting
+ * `nameEnd`; undefined when there is none, or the dictionary lacks it (noting it in `names.unknown`).
+ */
+function nameAt(s: string, open: number, to: number, names: NameDictionary): string | undefined {
+  // The few names of this first character compared in place; else (or to note a new name) the name cut out and looked up.
+  const quoted = names.quotedStartingWith(s.charCodeAt(open + 1))
+  if (quoted !== undefined) {
+    for (let q = 0; q < quoted.length; q++) {
+      const form = quoted[q]![0]
+      if (open + form.length <= to && s.startsWith(form, open)) {
+        nameEnd = open + form.length - 1
+        return quoted[q]![1]
+      }
+    }
+    if (names.full) return undefined
+  }
+  const close = s.indexOf('"', open + 1)
+  // An escaped quote ends no name: such a key stays as it is.
+  if (close <= open + 1 || close + 1 >= to || s.charCodeAt(close + 1) !== COLON || s.charCodeAt(close - 1) === BACKSLASH) return undefined
+  nameEnd = close + 1
+  return names.idChar(s.slice(open + 1, close))
+}
 
 /**
  * `s` from `from` to `to` with every token replaced by its mark, and every `"name":` whose
@@ -425,7 +459,7 @@ function compactRange(s: string, from: number, to: number, out: string, names: N
     const candidates = TOKENS_BY_FIRST[c]!
     const next = s.charCodeAt(i + 1)
     let t = 0
-    for (; t < candidates.length && BEFORE_NAMES.has(candidates[t]!); t++) {
+    for (const before = BEFORE_NAMES[c]!; t < before; t++) {
       const token = candidates[t]!
       if (token.charCodeAt(1) === next && i + token.length <= to && s.startsWith(token, i)) {
         out += s.slice(copied, i) + MARKS_BY_FIRST[c]![t]!
@@ -435,17 +469,12 @@ function compactRange(s: string, from: number, to: number, out: string, names: N
       }
     }
     if (names !== undefined && (c === QUOTE || ((c === COMMA || c === BRACE) && next === QUOTE))) {
-      const open = c === QUOTE ? i : i + 1
-      const close = s.indexOf('"', open + 1)
-      // An escaped quote ends no name: such a key stays as it is.
-      if (close > open + 1 && close + 1 < to && s.charCodeAt(close + 1) === COLON && s.charCodeAt(close - 1) !== BACKSLASH) {
-        const id = names.idChar(s.slice(open + 1, close))
-        if (id !== undefined) {
-          out += s.slice(copied, i) + (c === COMMA ? NAME_AFTER_COMMA : c === BRACE ? NAME_AFTER_BRACE : NAME_ALONE) + id
-          i = close + 1
-          copied = i + 1
-          continue
-        }
+      const id = nameAt(s, c === QUOTE ? i : i + 1, to, names)
+      if (id !== undefined) {
+        out += s.slice(copied, i) + (c === COMMA ? NAME_AFTER_COMMA : c === BRACE ? NAME_AFTER_BRACE : NAME_ALONE) + id
+        i = nameEnd
+        copied = i + 1
+        continue
       }
     }
     for (; t < candidates.length; t++) {
@@ -500,9 +529,7 @@ export function expandText(text: string, key: Buffer | undefined, names?: NameDi
       if (piece === undefined) throw new Error('internal: a stored row leaves out a key that its key column does not hold')
     } else if (c >= 0x13 && c <= 0x15) {
       if (names === undefined) throw new Error('internal: a stored row holds a field name id, and no names were given to read it')
-      const name = names.nameOf(text.charCodeAt(i + 1))
-      piece = (c === 0x13 ? ',"' : c === 0x14 ? '{"' : '"') + name + '":'
-      out += text.slice(from, i) + piece
+      out += text.slice(from, i) + names.spelled((c - 0x13) as 0 | 1 | 2, text.charCodeAt(i + 1))
       from = i + 2
       i++
       continue
