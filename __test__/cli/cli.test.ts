@@ -195,6 +195,8 @@ test('inspect lists the delays that keep no table: read from another state, shar
   const r = await stepping(['inspect', 'paths.db'], dir)
   t.is(r.code, 0, r.stderr)
   t.regex(r.stdout, /delays: 9, delay tables: 4/)
+  // Field names of the rows: `id` (classes); pairs have names of their own (`{"left":`), so none for the paths.
+  t.regex(r.stdout, /^ {2}field names: 1 of 4,096 in st_names$/m)
   const section = r.stdout.slice(r.stdout.indexOf('  delays without a table of their own:'))
   t.deepEqual(section.trim().split('\n').slice(1).map((l) => l.trim()), [
     "transitive_closure/delay: kept in memory during a fixed point's run (empty between runs)",
@@ -221,6 +223,7 @@ test('demo on Postgres, then inspect by URL', async (t) => {
   t.regex(inspected.stdout, /^PostgreSQL database \w+, schema \w+ /m)
   t.regex(inspected.stdout, /graph with table prefix "demo"/)
   t.regex(inspected.stdout, /delay tables: 6/)
+  t.regex(inspected.stdout, /^ {2}field names: \d+ of 4,096 in demo_names$/m)
   const cacheLine = inspected.stdout.split('\n').find((l) => l.includes(' cache/integrate_indexed/delay '))
   t.truthy(cacheLine)
   t.is(Number(cacheLine!.trim().split(/\s+/)[2]!.replace(/,/g, '')), expectedDailyUsages(2000, 5).length)

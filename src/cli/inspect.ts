@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, statSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import pg from 'pg'
+import { MAX_NAMES } from '../stores/names.js'
 import { CliError, errorLine } from './errors.js'
 import { formatBytes, formatCount, renderTable } from './format.js'
 
@@ -35,6 +36,8 @@ interface GraphTables {
   /** One line per vertex, as the store recorded it. */
   readonly description: readonly string[]
   readonly tables: readonly StateTable[]
+  /** Rows of the field-name dictionary (`<prefix>_names`, src/stores/names.ts), when there is one. */
+  readonly names?: number
 }
 
 interface DatabaseContents {
@@ -45,6 +48,7 @@ interface DatabaseContents {
 
 const META_SUFFIX = '_graph'
 const LAST_UPDATE_SUFFIX = '_last_update'
+const NAMES_SUFFIX = '_names'
 
 /** The delay vertex paths in a stored description (lines are `path: kind value ...`). */
 function delayPaths(description: readonly string[]): string[] {
@@ -154,7 +158,9 @@ function readSqlite(file: string): DatabaseContents {
           const counts = db.prepare(`SELECT ${log ? CHUNK_COUNTS('char') : 'count(*) AS n'} FROM ${name}`).get() as { n: number; chunks?: number }
           return { name: m.table_name, writtenUpTo: Number(m.t), rows: counts.n, chunks: counts.chunks, bytes: sizes.get(m.table_name) }
         })
-      graphs.push({ prefix, fingerprint, description: parseDescription(stored.get('description')), tables })
+      const namesTable = prefix + NAMES_SUFFIX
+      const names = existing.has(namesTable) ? (db.prepare(`SELECT count(*) AS n FROM ${quoteSqlite(namesTable)}`).get() as { n: number }).n : undefined
+      graphs.push({ prefix, fingerprint, description: parseDescription(stored.get('description')), tables, names })
     }
     return { title: `SQLite database ${file} (${formatBytes(statSync(file).size)})`, graphs }
   } finally {
@@ -222,7 +228,9 @@ async function readPostgres(url: string): Promise<DatabaseContents> {
           bytes: Number(r.bytes),
         })
       }
-      graphs.push({ prefix, fingerprint, description: parseDescription(stored.get('description')), tables })
+      const namesTable = prefix + NAMES_SUFFIX
+      const names = existing.has(namesTable) ? Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${ident(namesTable)}`)).rows[0]!.n) : undefined
+      graphs.push({ prefix, fingerprint, description: parseDescription(stored.get('description')), tables, names })
     }
     const { rows: db } = await client.query<{ name: string; schema: string; bytes: string }>(
       `SELECT current_database() AS name, current_schema() AS schema, pg_database_size(current_database()) AS bytes`,
@@ -277,6 +285,11 @@ function report(contents: DatabaseContents, target: string): string {
       rows,
     )
     out.push(...table.split('\n').map((l) => '  ' + l))
+    if (g.names !== undefined) {
+      // A full dictionary keeps further names in every row: worth knowing when rows are larger than expected.
+      const full = g.names >= MAX_NAMES ? ': full, further field names are stored in full' : ''
+      out.push('', `  field names: ${formatCount(g.names)} of ${formatCount(MAX_NAMES)} in ${g.prefix}${NAMES_SUFFIX}${full}`)
+    }
     const tableless = tablelessDelays(g.description, new Set(g.tables.map((t) => vertexOfTable(t.name, g.description) ?? '')))
     if (tableless.length > 0) {
       out.push('', '  delays without a table of their own:')

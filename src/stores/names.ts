@@ -23,6 +23,8 @@
 export const MAX_NAMES = 4096
 /** Names longer than this stay literal: a key that long is likely data, not a field. */
 const MAX_NAME_LENGTH = 64
+/** One-character names stay literal: `"x":` is already `"x` and one mark, and its id would be two. */
+const MIN_NAME_LENGTH = 2
 /** Id characters start after the control characters, so that they never read as marks. */
 const FIRST_ID_CHAR = 0x20
 /** Names sharing a first character compared in place (no slice, no hash) while they are this few. */
@@ -65,7 +67,7 @@ export class NameDictionary {
   /** The id character of a name, or undefined (noting it in `unknown` if it could be added). */
   idChar(name: string): string | undefined {
     const id = this.ids.get(name)
-    if (id === undefined && !this.full && name.length <= MAX_NAME_LENGTH) this.unknown.add(name)
+    if (id === undefined && !this.full && name.length >= MIN_NAME_LENGTH && name.length <= MAX_NAME_LENGTH) this.unknown.add(name)
     return id
   }
 
@@ -87,12 +89,23 @@ export class NameDictionary {
     return forms[which]
   }
 
-  /** Names with ids from `size` on, committed to the table by other writers (read from it). */
-  extend(names: readonly string[]): void {
+  /**
+   * Names with ids from `from` (at most `size`) on, as read from the table (committed by other
+   * writers); those this dictionary got meanwhile (another read's) are checked, not added again.
+   * How many were new.
+   */
+  extend(from: number, names: readonly string[]): number {
+    const known = this.names.length - from
+    if (known < 0) throw new Error(`internal: names read from #${from}, and the dictionary ends at #${this.names.length}`)
+    for (let i = 0; i < Math.min(known, names.length); i++) {
+      if (this.names[from + i] !== names[i]) throw new Error(`internal: field name #${from + i} is ${JSON.stringify(names[i])} in the table, ${JSON.stringify(this.names[from + i])} here`)
+    }
+    if (names.length <= known) return 0
     // While this transaction holds names of its own it holds the table's lock: nobody else adds any.
-    if (names.length > 0 && this.committedSize !== this.names.length) throw new Error('internal: names read from the table after this transaction added its own')
-    for (const name of names) this.push(name)
+    if (this.committedSize !== this.names.length) throw new Error('internal: names read from the table after this transaction added its own')
+    for (let i = known; i < names.length; i++) this.push(names[i]!)
     this.committedSize = this.names.length
+    return names.length - known
   }
 
   /** Names the open transaction has inserted into the table, with ids from `size` on. */

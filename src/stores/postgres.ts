@@ -364,7 +364,7 @@ class PostgresDriver implements SqlDriver {
           if (!(await exists(t.name))) throw new StoreSchemaError(`stepping: table ${t.name} (${t.delay.path}) is missing from ${this.location}`)
         }
         if (!(await exists(layout.namesTable))) throw new StoreSchemaError(`stepping: the field names table ${layout.namesTable} is missing from ${this.location}`)
-        layout.names.extend(await readsOn(client, () => layout).namesFrom(0))
+        layout.names.extend(0, await readsOn(client, () => layout).namesFrom(0))
       }
       await client.query('COMMIT')
     } catch (e) {

@@ -444,6 +444,13 @@ function nameAt(s: string, open: number, to: number, names: NameDictionary): str
   return names.idChar(s.slice(open + 1, close))
 }
 
+/** Whether the `{"` at `at` starts a token that spells a name, or a name `names` holds. */
+function braceTakes(s: string, at: number, to: number, names: NameDictionary | undefined): boolean {
+  const candidates = TOKENS_BY_FIRST[BRACE]!
+  for (let t = 0; t < BEFORE_NAMES[BRACE]!; t++) if (at + candidates[t]!.length <= to && s.startsWith(candidates[t]!, at)) return true
+  return names !== undefined && nameAt(s, at + 1, to, names) !== undefined
+}
+
 /**
  * `s` from `from` to `to` with every token replaced by its mark, and every `"name":` whose
  * name is in `names` by a name mark and the name's id, appended to `out`.
@@ -468,7 +475,8 @@ function compactRange(s: string, from: number, to: number, out: string, names: N
         continue scan
       }
     }
-    if (names !== undefined && (c === QUOTE || ((c === COMMA || c === BRACE) && next === QUOTE))) {
+    // A quote after a backslash is inside a string: no name starts there.
+    if (names !== undefined && ((c === QUOTE && s.charCodeAt(i - 1) !== BACKSLASH) || ((c === COMMA || c === BRACE) && next === QUOTE))) {
       const id = nameAt(s, c === QUOTE ? i : i + 1, to, names)
       if (id !== undefined) {
         out += s.slice(copied, i) + (c === COMMA ? NAME_AFTER_COMMA : c === BRACE ? NAME_AFTER_BRACE : NAME_ALONE) + id
@@ -479,8 +487,8 @@ function compactRange(s: string, from: number, to: number, out: string, names: N
     }
     for (; t < candidates.length; t++) {
       const token = candidates[t]!
-      // `[{"` leaves its `{"` to the next character: `{"key":` is one mark, a name two.
-      if (c === BRACKET && next === BRACE && s.charCodeAt(i + 2) === QUOTE) break
+      // `[{"key":` is `[` and one mark, `[{"name":` `[` and a name: `[{` leaves them their `{`.
+      if (c === BRACKET && next === BRACE && s.charCodeAt(i + 2) === QUOTE && braceTakes(s, i + 1, to, names)) break
       // Every token is at least 2 characters: test the second one before comparing the rest.
       if (token.charCodeAt(1) === next && i + token.length <= to && s.startsWith(token, i)) {
         out += s.slice(copied, i) + MARKS_BY_FIRST[c]![t]!
@@ -962,9 +970,13 @@ export function denseNames(rows: readonly { id: number | string; name: string }[
 
 /** Read the names other writers have added since the dictionary was last read; whether there were any. */
 async function readNewNames(names: NameDictionary, reads: SqlReads): Promise<boolean> {
-  const added = await reads.namesFrom(names.size)
-  names.extend(added)
-  return added.length > 0
+  for (;;) {
+    const from = names.size
+    const added = await reads.namesFrom(from)
+    // A transaction of this store's rolled its names back meanwhile: read from where the dictionary now ends.
+    if (names.size < from) continue
+    return names.extend(from, added) > 0
+  }
 }
 
 /**
@@ -987,13 +999,14 @@ async function decoding<R>(names: NameDictionary, reads: SqlReads, decode: () =>
  */
 async function encodeLookup(table: TableLayout, z: ZSet<unknown>, withIds: boolean, reads: SqlReads): Promise<{ rows: EncodedRow[]; complete: boolean }> {
   const names = table.names
+  // `unknown` is read right after each encoding: other reads may encode while this one waits.
   names.unknown.clear()
-  let rows = encodeRows(table, z, withIds, { forLookup: true })
-  if (names.unknown.size > 0 && (await readNewNames(names, reads))) {
-    names.unknown.clear()
-    rows = encodeRows(table, z, withIds, { forLookup: true })
-  }
-  return { rows, complete: names.unknown.size === 0 }
+  const rows = encodeRows(table, z, withIds, { forLookup: true })
+  if (names.unknown.size === 0) return { rows, complete: true }
+  if (!(await readNewNames(names, reads))) return { rows, complete: false }
+  names.unknown.clear()
+  const again = encodeRows(table, z, withIds, { forLookup: true })
+  return { rows: again, complete: names.unknown.size === 0 }
 }
 
 /**

@@ -154,7 +154,7 @@ class SqliteDriver implements SqlDriver {
           if (!this.tableExists(t.name)) throw new StoreSchemaError(`stepping: table ${t.name} (${t.delay.path}) is missing from ${this.location}`)
         }
         if (!this.tableExists(layout.namesTable)) throw new StoreSchemaError(`stepping: the field names table ${layout.namesTable} is missing from ${this.location}`)
-        layout.names.extend(await this.reads.namesFrom(0))
+        layout.names.extend(0, await this.reads.namesFrom(0))
       }
       this.db.exec('COMMIT')
     } catch (e) {

@@ -135,7 +135,7 @@ function withNames<R>(table: TableLayout, encode: () => R): R {
   table.names.unknown.clear()
   const first = encode()
   if (table.names.unknown.size === 0) return first
-  table.names.extend([...table.names.unknown])
+  table.names.extend(table.names.size, [...table.names.unknown])
   return encode()
 }
 
