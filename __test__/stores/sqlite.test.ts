@@ -1,5 +1,6 @@
 /**
- * SQLite-only behaviour: the file runs in WAL mode; a Database handed in
+ * SQLite-only behaviour: the file runs in WAL mode (a file the store opens with
+ * synchronous = NORMAL and a checkpoint every 10,000 pages); a Database handed in
  * stays the caller's (open after `store.close()`), a path is opened and
  * closed by the store; `:memory:` works; the file holds one table per delay
  * plus the metadata and last_update tables, and nothing else.
@@ -26,12 +27,14 @@ test('sqlite: WAL mode; a path is closed by the store, a Database given stays op
   const owned = await st.sqliteStore(path, graph, { createTables: true })
   t.is(owned.db.pragma('journal_mode', { simple: true }), 'wal')
   t.is(owned.db.pragma('synchronous', { simple: true }), 1) // NORMAL
+  t.is(owned.db.pragma('wal_autocheckpoint', { simple: true }), 10_000)
   await st.actions(owned, graph)[0].insert(1, 2, 3)
   await owned.close()
   t.false(owned.db.open)
 
   const db = new Database(path)
   const given = await st.sqliteStore(db, graph)
+  t.is(db.pragma('wal_autocheckpoint', { simple: true }), 1000, "a Database given keeps SQLite's default")
   const [out] = await st.actions(given, graph)[0].insert(4)
   t.deepEqual([...out.iter()].sort(), [
     [10, 1],

@@ -51,6 +51,9 @@ function mutexFor(db: Db): Mutex {
   return m
 }
 
+/** WAL pages between automatic checkpoints (see sqliteStore). */
+export const WAL_CHECKPOINT_PAGES = 10_000
+
 /** Multi-row statements come in power-of-two sizes, so a few prepared statements serve every batch. */
 const MAX_ROWS_PER_STATEMENT = 256
 
@@ -456,6 +459,11 @@ export async function sqliteStore(dbOrPath: Db | string, graph: Graph<any, any>,
     }
     // In WAL mode, NORMAL loses no committed transaction when a process dies (only on power loss).
     if (owns) db.pragma('synchronous = NORMAL')
+    // A checkpoint (WAL pages copied into the file, and synced) every ~40 MiB of WAL rather than
+    // every 4 MiB (SQLite's 1,000 pages): an iteration that touches groups all over a large table
+    // dirties ~1,000 pages, so with the default nearly every commit checkpointed. `wide` at 1M rows:
+    // 13,480/14,461 -> 16,450/16,458 rows/s (alternated); `complex` and `ref` at 100k unchanged.
+    if (owns) db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`)
     const driver = new SqliteDriver(db, owns)
     await driver.mutex.run(() => driver.setup(layout, options.createTables ?? false))
     return new SqliteStore(graph, layout, driver, options)

@@ -11,7 +11,7 @@
  * and write (its chunk, as our stores write it; the floor never merges chunks);
  * field names are shortened by the same dictionary, kept in memory (see `withNames`);
  * one transaction per iteration. SQLite gets the same pragmas as our store
- * (WAL, synchronous = NORMAL).
+ * (WAL, synchronous = NORMAL, a checkpoint every WAL_CHECKPOINT_PAGES pages).
  */
 import path from 'node:path'
 import Database from 'better-sqlite3'
@@ -19,6 +19,7 @@ import pg from 'pg'
 import * as st from '../../../src/index.js'
 import type { Vertex } from '../../../src/graph/graph.js'
 import { type EncodedRow, encodeRows, layoutFor, logWrite, type NewChunk, type TableLayout } from '../../../src/stores/sql.js'
+import { WAL_CHECKPOINT_PAGES } from '../../../src/stores/sqlite.js'
 import type { Store, Transaction } from '../../../src/stores/store.js'
 import { rowKey } from '../../../src/values/encode.js'
 import { ZSet } from '../../../src/zset/zset.js'
@@ -158,6 +159,7 @@ function sqliteSink(file: string, tables: readonly TableLayout[]): Sink {
   const db = new Database(file)
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL') // as our SQLite store sets it
+  db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`)
   let chunkNumber = 0
   const stmts = new Map<TableLayout, SqliteTableStatements>(
     tables.map((t): [TableLayout, SqliteTableStatements] => {

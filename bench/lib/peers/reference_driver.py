@@ -402,9 +402,10 @@ def main() -> None:
         import pathlib
 
         with st.connection_sqlite(pathlib.Path(sqlite_path)) as conn:
-            # The same durability settings as our SQLite store (the reference's helper leaves the defaults).
+            # The same durability and checkpoint settings as our SQLite store (the reference's helper leaves the defaults).
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA wal_autocheckpoint = 10000")
             store = st.StoreSQLite.from_graph(conn, graph, create_tables=True)
             run(store, conn)
     elif store_kind == "postgres":
