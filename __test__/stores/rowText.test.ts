@@ -103,6 +103,11 @@ test('a name dictionary forgets the names of a transaction that rolls back, and 
   t.deepEqual(['a', 'b', 'dd'].map((n) => names.has(n)), [true, false, true])
   // The next name takes the id `b` had.
   t.is(compactText('{"dd":1}', undefined, names), '\x14!1}')
+  // A rolled-back name leaves the other names of its first character found, and no trace of itself.
+  names.addUncommitted(['de'])
+  names.rollback()
+  names.extend(2, ['df'])
+  t.is(compactText('{"dd":1,"de":2,"df":3}', undefined, names), '\x14!1\x08de\n2\x13"3}')
 })
 
 test('a name dictionary takes names read twice (two reads of the table racing) once, and refuses a table that disagrees', (t) => {

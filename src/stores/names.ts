@@ -45,6 +45,8 @@ export class NameDictionary {
    * place; undefined past SCANNED_PER_FIRST_CHAR names (then `idChar` finds them).
    */
   private readonly quotedByFirst: ([string, string][] | undefined)[] = Array.from({ length: 128 }, () => [])
+  /** A name's three spelled-out forms, `,"name":`, `{"name":` and `"name":`, by id. */
+  private readonly forms: [string, string, string][] = []
   /** Names from this index on were added by the open transaction. */
   private committedSize = 0
   /** Names met while encoding that the dictionary lacks, and could still take. */
@@ -78,9 +80,6 @@ export class NameDictionary {
   quotedStartingWith(code: number): readonly [string, string][] | undefined {
     return code < 128 ? this.quotedByFirst[code] : undefined
   }
-
-  /** A name's three spelled-out forms, `,"name":`, `{"name":` and `"name":`, by id. */
-  private readonly forms: [string, string, string][] = []
 
   /** The text a name mark (`which`: 0 after a comma, 1 after a brace, 2 alone) and an id character's code stand for. */
   spelled(which: 0 | 1 | 2, code: number): string {
@@ -123,9 +122,9 @@ export class NameDictionary {
     this.forms.splice(this.committedSize)
     for (const name of this.names.splice(this.committedSize)) {
       this.ids.delete(name)
-      // Rebuilt from what is left: a list cut short stays cut short (idChar still finds every name).
+      // A list holds every name of its first character (the fast path trusts it): take this one out.
       const first = name.charCodeAt(0)
-      if (first < 128) this.quotedByFirst[first] = undefined
+      if (first < 128) this.quotedByFirst[first] = this.quotedByFirst[first]?.filter(([form]) => form !== `"${name}":`)
     }
   }
 

@@ -992,21 +992,36 @@ async function decoding<R>(names: NameDictionary, reads: SqlReads, decode: () =>
   }
 }
 
+/** Stored rows as a ZSet (see `decoding`). */
+function decodedZSet<T>(names: NameDictionary, reads: SqlReads, rows: readonly StoredRow[]): Promise<ZSet<T>> {
+  return decoding(names, reads, () => rowsToZSet<T>(rows, names))
+}
+
+/** Stored rows decoded one by one, in their order (see `decoding`). */
+function decodedRows<T>(names: NameDictionary, reads: SqlReads, rows: readonly StoredRow[]): Promise<DecodedRow<T>[]> {
+  return decoding(names, reads, () => rows.map((r) => decodeRow<T>(r, names)))
+}
+
+/**
+ * `encode()` with `names`, and the names it met that the dictionary lacks: read at once,
+ * since other reads may encode while this one waits.
+ */
+function encodeNoting<R>(names: NameDictionary, encode: () => R): { encoded: R; unknown: string[] } {
+  names.unknown.clear()
+  const encoded = encode()
+  return { encoded, unknown: [...names.unknown] }
+}
+
 /**
  * `z`'s rows encoded to be looked up in `table`. A name the dictionary lacks is in no stored
  * row, unless another writer added it since the dictionary was read: then read the new names
  * first. `complete`: every name was in the dictionary, so a write would store these very texts.
  */
 async function encodeLookup(table: TableLayout, z: ZSet<unknown>, withIds: boolean, reads: SqlReads): Promise<{ rows: EncodedRow[]; complete: boolean }> {
-  const names = table.names
-  // `unknown` is read right after each encoding: other reads may encode while this one waits.
-  names.unknown.clear()
-  const rows = encodeRows(table, z, withIds, { forLookup: true })
-  if (names.unknown.size === 0) return { rows, complete: true }
-  if (!(await readNewNames(names, reads))) return { rows, complete: false }
-  names.unknown.clear()
-  const again = encodeRows(table, z, withIds, { forLookup: true })
-  return { rows: again, complete: names.unknown.size === 0 }
+  const encode = () => encodeRows(table, z, withIds, { forLookup: true })
+  let { encoded, unknown } = encodeNoting(table.names, encode)
+  if (unknown.length > 0 && (await readNewNames(table.names, reads))) ({ encoded, unknown } = encodeNoting(table.names, encode))
+  return { rows: encoded, complete: unknown.length === 0 }
 }
 
 /**
@@ -1014,13 +1029,11 @@ async function encodeLookup(table: TableLayout, z: ZSet<unknown>, withIds: boole
  * to the dictionary and the names table first (in the write's transaction), and it runs again.
  */
 async function encodeWrite<R>(names: NameDictionary, writes: SqlWrites, encode: () => R): Promise<R> {
-  names.unknown.clear()
-  const first = encode()
-  if (names.unknown.size === 0) return first
-  const wanted = [...names.unknown]
+  const { encoded, unknown } = encodeNoting(names, encode)
+  if (unknown.length === 0) return encoded
   await writes.lockNames()
   await readNewNames(names, writes)
-  const missing = wanted.filter((n) => !names.has(n)).slice(0, Math.max(0, names.capacity - names.size))
+  const missing = unknown.filter((n) => !names.has(n)).slice(0, Math.max(0, names.capacity - names.size))
   if (missing.length > 0) {
     await writes.insertNames(names.size, missing)
     names.addUncommitted(missing)
@@ -1308,7 +1321,7 @@ export class SqlStore implements Store {
         const { rows } = await encodeLookup(table, wanted as ZSet<unknown>, this.withIds, r)
         if (rows.length === 0) return new ZSet<T>()
         const stored = await r.rowsByRows(table, rows)
-        return decoding(names, r, () => rowsToZSet<T>(stored, names))
+        return decodedZSet<T>(names, r, stored)
       })
       // In the order asked for, as the memory store does.
       for (const key of wanted.entries.keys()) {
@@ -1342,7 +1355,7 @@ export class SqlStore implements Store {
       // Not an index the table keeps: order the rows here, as the memory store does for such indexes.
       const all = await this.read(table, async (r) => {
         const rows = await r.allRows(table)
-        return decoding(names, r, () => rowsToZSet<T>(rows, names))
+        return decodedZSet<T>(names, r, rows)
       })
       yield* all.iterByIndex(index, matchKeys)
       return
@@ -1361,7 +1374,7 @@ export class SqlStore implements Store {
     const page = (after: StoredRow | undefined, limit: number) =>
       this.read(table, async (reads) => {
         const rows = await reads.rowsInOrder(table, column, after, limit)
-        return { rows, decoded: await decoding(names, reads, () => rows.map((row) => decodeRow<T>(row, names))) }
+        return { rows, decoded: await decodedRows<T>(names, reads, rows) }
       })
     for await (const r of orderedRows<T>(page)) {
       yield [index.key(r.value), r.value, r.weight]
@@ -1464,7 +1477,7 @@ class SqlStateReader<T> implements StateReader<T> {
 
   /** The table's stored rows as a ZSet. */
   private decoded(rows: readonly StoredRow[]): Promise<ZSet<T>> {
-    return decoding(this.names, this.session, () => rowsToZSet<T>(rows, this.names))
+    return decodedZSet<T>(this.names, this.session, rows)
   }
 
   private column(index: Index<T, unknown>): KeyColumn | undefined {
@@ -1510,7 +1523,7 @@ class SqlStateReader<T> implements StateReader<T> {
     }
     const page = async (after: StoredRow | undefined, limit: number) => {
       const rows = await this.session.rowsInOrder(this.table, column, after, limit)
-      return { rows, decoded: await decoding(this.names, this.session, () => rows.map((r) => decodeRow<T>(r, this.names))) }
+      return { rows, decoded: await decodedRows<T>(this.names, this.session, rows) }
     }
     for await (const r of orderedRows<T>(page)) {
       // The tie is the identity hash in hex: hex order is the bytes' order.

@@ -6,8 +6,8 @@
  * and the time protocol orders them.
  *
  * better-sqlite3 is synchronous: each read or write below is one prepared
- * statement run to completion, and keys are passed as one JSON parameter
- * (`json_each`) so that a lookup is one query whatever the number of keys.
+ * statement run to completion; a lookup binds its keys (or rows) as the
+ * parameters of one `VALUES` list, so it is one query whatever their number.
  */
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
@@ -76,12 +76,7 @@ function inPaddedParts<T, R>(items: readonly T[], max: number, read: (part: read
   return out
 }
 
-/** `[key hex, stored text]` of rows, or their texts for tables without keys: one parameter for json_each. */
-function rowList(table: TableLayout, rows: readonly EncodedRow[]): string {
-  return JSON.stringify(table.keys.length > 0 ? rows.map((r) => [r.keys[0]!.toString('hex'), r.text]) : rows.map((r) => r.text))
-}
-
-/** Primary-key columns and how to match them against `rowList`'s json_each rows. */
+/** Primary-key columns, and how to read them from a JSON list of `[key hex, stored text]` (or of texts, without keys). */
 function primaryKey(table: TableLayout): { columns: string; fromJson: string } {
   if (table.keys.length === 0) return { columns: 'val', fromJson: 'SELECT value FROM json_each(?)' }
   return { columns: `${table.keys[0]!.column}, val`, fromJson: `SELECT unhex(value ->> 0), value ->> 1 FROM json_each(?)` }
@@ -298,7 +293,7 @@ class SqliteDriver implements SqlDriver {
     const columns = [...table.keys.map((k) => k.column), 'val', 'weight']
     const tuple = '(' + columns.map(() => '?').join(', ') + ')'
     // RETURNING gives rows in no set order: each row tells whether it was emptied, and which it is
-    // (as `rowList` writes it), and gives NULL otherwise, so that little comes back.
+    // (as `primaryKey(table).fromJson` reads it back), and gives NULL otherwise, so that little comes back.
     const emptied = table.keys.length > 0 ? `json_array(hex(${table.keys[0]!.column}), val)` : 'json_quote(val)'
     return this.sized(
       `upsert ${table.name} ${rows}`,
