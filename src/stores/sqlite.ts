@@ -304,7 +304,30 @@ class SqliteDriver implements SqlDriver {
     ).pluck()
   }
 
-  private upsertSync(table: TableLayout, rows: readonly EncodedRow[]): void {
+  /** Deletes the row a retraction cancels, if its weight is just that: a prepared single-row statement, per table. */
+  private cancelStatement(table: TableLayout): Statement {
+    const pk = table.keys.length > 0 ? [table.keys[0]!.column, 'val'] : ['val']
+    return this.statement(`DELETE FROM ${table.name} WHERE ${pk.map((c) => `${c} = ?`).join(' AND ')} AND weight = ?`)
+  }
+
+  /**
+   * Adds each row's weight to the stored one. A retraction (a group's old aggregate, a cache's old
+   * value) mostly takes its row to zero: it is tried first as a delete of the row it cancels, one
+   * statement where an upsert, its RETURNING and a delete would take three steps (wide at 1M rows,
+   * alternated: 17,573-18,115 -> 19,707-22,041 rows/s; complex at 100k unchanged). The rest go as
+   * multi-row upserts, and any row they leave at zero is deleted after.
+   */
+  private upsertSync(table: TableLayout, all: readonly EncodedRow[]): void {
+    const cancel = this.cancelStatement(table)
+    const keyed = table.keys.length > 0
+    const rows: EncodedRow[] = []
+    for (const r of all) {
+      if (r.weight < 0) {
+        const done = keyed ? cancel.run(r.keys[0], r.text, -r.weight) : cancel.run(r.text, -r.weight)
+        if (done.changes > 0) continue
+      }
+      rows.push(r)
+    }
     const emptied: string[] = []
     let i = 0
     while (i < rows.length) {
