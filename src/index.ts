@@ -16,7 +16,7 @@ export { iteration, actions, type Action, type IterationOptions } from './runtim
 export { time, type Time } from './runtime/time.js'
 export { memoryStore, type MemoryStoreOptions } from './stores/memory.js'
 export { sqliteStore, SqliteStore } from './stores/sqlite.js'
-export { postgresStore, PostgresStore } from './stores/postgres.js'
+export { postgresStore, PostgresStore, type PostgresStoreOptions } from './stores/postgres.js'
 export { type SqlStoreOptions, StoreSchemaError, FrontierTimeoutError } from './stores/sql.js'
 export type { Store, CacheReader } from './stores/store.js'
 

@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto'
 import pg from 'pg'
 import type { Graph } from '../graph/compile.js'
 import { Mutex } from './store.js'
+import { TableVacuum } from './vacuum.js'
 import {
   checkIdentifier,
   denseNames,
@@ -151,10 +152,11 @@ function readsOn(on: Queryable, layout: () => StoreLayout): SqlReads {
   }
 }
 
-function writesOn(on: Queryable, layout: () => StoreLayout, namesLockKey: () => string): SqlWrites {
+function writesOn(on: Queryable, layout: () => StoreLayout, namesLockKey: () => string, vacuum: TableVacuum): SqlWrites {
   return {
     ...readsOn(on, layout),
     async upsert(table: TableLayout, rows: readonly EncodedRow[]) {
+      vacuum.note(table.name, rows.length)
       const keyed = table.keys.length > 0
       const pk = primaryKey(table)
       const columns = [...table.keys.map((k) => k.column), 'id', 'val', 'weight']
@@ -199,9 +201,11 @@ function writesOn(on: Queryable, layout: () => StoreLayout, namesLockKey: () => 
       }
     },
     async clear(table: TableLayout) {
-      await run(on, `DELETE FROM ${table.name}`)
+      const r = await run(on, `DELETE FROM ${table.name}`)
+      vacuum.note(table.name, (r as { rowCount?: number }).rowCount ?? 0)
     },
     async appendChunks(table: TableLayout, chunks: readonly NewChunk[]) {
+      vacuum.note(table.name, chunks.length)
       // n comes from the table's identity sequence: newer than every chunk, whoever writes.
       const c = table.keys[0]!.column
       if (chunks.length === 1) {
@@ -217,6 +221,7 @@ function writesOn(on: Queryable, layout: () => StoreLayout, namesLockKey: () => 
     },
     async dropChunks(table: TableLayout, chunks: readonly { k0: Buffer; n: number }[]) {
       if (chunks.length === 0) return
+      vacuum.note(table.name, chunks.length)
       await planned(on, `DELETE FROM ${table.name} WHERE (${table.keys[0]!.column}, n) IN (SELECT * FROM unnest($1::bytea[], $2::bigint[]))`, [
         chunks.map((c) => c.k0),
         chunks.map((c) => c.n),
@@ -271,10 +276,14 @@ class PostgresDriver implements SqlDriver {
   private closed = false
   private readonly reads: SqlReads
 
+  readonly vacuum: TableVacuum
+
   constructor(
     readonly pool: pg.Pool,
     private readonly ownsPool: boolean,
+    vacuum: boolean,
   ) {
+    this.vacuum = new TableVacuum(pool, vacuum)
     this.location = describeDatabase(pool.options)
     this.reads = readsOn(pool, () => this.layout!)
   }
@@ -395,7 +404,7 @@ class PostgresDriver implements SqlDriver {
       release(true)
       throw e
     }
-    const session = writesOn(client, () => this.layout!, () => this.namesLockKey!)
+    const session = writesOn(client, () => this.layout!, () => this.namesLockKey!, this.vacuum)
     const end = async (): Promise<void> => {
       let broken = false
       if (locked) {
@@ -421,6 +430,7 @@ class PostgresDriver implements SqlDriver {
         }
         await client.query('COMMIT')
         open = false
+        this.vacuum.poke()
         if (reopen) {
           await client.query('BEGIN')
           open = true
@@ -493,6 +503,7 @@ class PostgresDriver implements SqlDriver {
     this.closed = true
     const listener = await this.listener
     await listener?.end().catch(() => undefined)
+    await this.vacuum.settled()
     if (this.ownsPool) await this.pool.end()
   }
 }
@@ -503,10 +514,26 @@ export class PostgresStore extends SqlStore {
   readonly pool: pg.Pool
 
   /** @internal use `postgresStore` */
+  private readonly pgDriver: PostgresDriver
+
   constructor(graph: Graph<any, any>, layout: StoreLayout, driver: PostgresDriver, options: SqlStoreOptions) {
     super(graph.def, layout, driver, options)
     this.pool = driver.pool
+    this.pgDriver = driver
   }
+
+  /** Background vacuums run so far by this store, per table name (see `PostgresStoreOptions.vacuum`). */
+  get vacuums(): ReadonlyMap<string, number> {
+    return this.pgDriver.vacuum.vacuumed
+  }
+}
+
+export interface PostgresStoreOptions extends SqlStoreOptions {
+  /**
+   * Vacuum (and analyze) the store's tables from the pool, in the background, as their rows turn
+   * over (default true; see vacuum.ts). Turn it off when autovacuum is tuned for these tables.
+   */
+  vacuum?: boolean
 }
 
 /**
@@ -514,13 +541,13 @@ export class PostgresStore extends SqlStore {
  * a connection URL (the store owns its pool and ends it on `close()`) or a
  * `pg.Pool` (left open).
  */
-export async function postgresStore(poolOrUrl: pg.Pool | string, graph: Graph<any, any>, options: SqlStoreOptions = {}): Promise<PostgresStore> {
+export async function postgresStore(poolOrUrl: pg.Pool | string, graph: Graph<any, any>, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
   const layout = layoutFor(graph.def, options.prefix)
   const owns = typeof poolOrUrl === 'string'
   const pool = owns ? new pg.Pool({ connectionString: poolOrUrl }) : poolOrUrl
   // An idle connection that drops is removed by the pool; without a listener it would crash the process.
   if (owns) pool.on('error', () => undefined)
-  const driver = new PostgresDriver(pool, owns)
+  const driver = new PostgresDriver(pool, owns, options.vacuum ?? true)
   try {
     await driver.setup(layout, options.createTables ?? false)
   } catch (e) {
