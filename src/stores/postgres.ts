@@ -513,9 +513,9 @@ export class PostgresStore extends SqlStore {
   /** The connection pool. */
   readonly pool: pg.Pool
 
-  /** @internal use `postgresStore` */
   private readonly pgDriver: PostgresDriver
 
+  /** @internal use `postgresStore` */
   constructor(graph: Graph<any, any>, layout: StoreLayout, driver: PostgresDriver, options: SqlStoreOptions) {
     super(graph.def, layout, driver, options)
     this.pool = driver.pool
