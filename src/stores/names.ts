@@ -133,12 +133,13 @@ export class NameDictionary {
     const id = String.fromCharCode(FIRST_ID_CHAR + this.names.length)
     this.ids.set(name, id)
     this.names.push(name)
-    this.forms.push([`,"${name}":`, `{"${name}":`, `"${name}":`])
+    const quoted = `"${name}":`
+    this.forms.push([`,${quoted}`, `{${quoted}`, quoted])
     this.unknown.delete(name)
     const first = name.charCodeAt(0)
     if (first < 128) {
       const list = this.quotedByFirst[first]
-      if (list !== undefined && list.length < SCANNED_PER_FIRST_CHAR) list.push([`"${name}":`, id])
+      if (list !== undefined && list.length < SCANNED_PER_FIRST_CHAR) list.push([quoted, id])
       else this.quotedByFirst[first] = undefined
     }
   }

@@ -1006,7 +1006,7 @@ function decodedRows<T>(names: NameDictionary, reads: SqlReads, rows: readonly S
  * `encode()` with `names`, and the names it met that the dictionary lacks: read at once,
  * since other reads may encode while this one waits.
  */
-function encodeNoting<R>(names: NameDictionary, encode: () => R): { encoded: R; unknown: string[] } {
+export function encodeNoting<R>(names: NameDictionary, encode: () => R): { encoded: R; unknown: string[] } {
   names.unknown.clear()
   const encoded = encode()
   return { encoded, unknown: [...names.unknown] }

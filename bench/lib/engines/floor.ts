@@ -18,7 +18,7 @@ import Database from 'better-sqlite3'
 import pg from 'pg'
 import * as st from '../../../src/index.js'
 import type { Vertex } from '../../../src/graph/graph.js'
-import { type EncodedRow, encodeRows, layoutFor, logWrite, type NewChunk, type TableLayout } from '../../../src/stores/sql.js'
+import { type EncodedRow, encodeNoting, encodeRows, layoutFor, logWrite, type NewChunk, type TableLayout } from '../../../src/stores/sql.js'
 import { WAL_CHECKPOINT_PAGES } from '../../../src/stores/sqlite.js'
 import type { Store, Transaction } from '../../../src/stores/store.js'
 import { rowKey } from '../../../src/values/encode.js'
@@ -133,10 +133,9 @@ class Recorder {
  * their names table once, before its first row; the floor keeps the dictionary in memory only).
  */
 function withNames<R>(table: TableLayout, encode: () => R): R {
-  table.names.unknown.clear()
-  const first = encode()
-  if (table.names.unknown.size === 0) return first
-  table.names.extend(table.names.size, [...table.names.unknown])
+  const { encoded, unknown } = encodeNoting(table.names, encode)
+  if (unknown.length === 0) return encoded
+  table.names.extend(table.names.size, unknown)
   return encode()
 }
 
