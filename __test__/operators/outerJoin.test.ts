@@ -81,3 +81,27 @@ storeTest('outerJoin: on a composite, partly descending key', async (t, open) =>
     [st.pair(o1, st.EMPTY), 1],
   ])
 })
+
+storeTest('outerJoin: a left row that arrives with its match, or whose match changes, reaches the next map once per output row', async (t, open) => {
+  // Unmatched lefts are consolidated before they are paired with EMPTY: (l, EMPTY) +1 and −1
+  // cancel there, so a costly function mapped over the result runs only for the rows it returns.
+  const calls: string[] = []
+  const graph = st.compile([st.input<Animal>(), st.input<Sound>()], (l, r) =>
+    st.map(st.outerJoin(l, r, { onLeft: onAnimal, onRight: onSound }), (p) => {
+      const sound = p.right === st.EMPTY ? '-' : (p.right as Sound).sound
+      calls.push(`${p.left.name} ${sound}`)
+      return { name: p.left.name, sound }
+    }),
+  )
+  const store = await open(graph)
+  const purr: Sound = { soundId: 1, sound: 'purr' }
+  await assertRows(t, (await st.iteration(store, graph, [st.zset([[felix, 1]]), st.zset([[miaow, 1]])]))[0], [[{ name: 'felix', sound: 'miaow' }, 1]])
+  t.deepEqual(calls.splice(0), ['felix miaow'])
+  await assertRows(t, (await st.iteration(store, graph, [st.zset<Animal>([]), st.zset([[miaow, -1], [purr, 1]])]))[0], [
+    [{ name: 'felix', sound: 'miaow' }, -1],
+    [{ name: 'felix', sound: 'purr' }, 1],
+  ])
+  t.deepEqual(calls.splice(0).sort(), ['felix miaow', 'felix purr'])
+  await assertRows(t, (await st.iteration(store, graph, [st.zset([[fido, 1]]), st.zset<Sound>([])]))[0], [[{ name: 'fido', sound: '-' }, 1]])
+  t.deepEqual(calls.splice(0), ['fido -'])
+})

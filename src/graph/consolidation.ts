@@ -23,6 +23,7 @@ export function markBagOutputs(scope: Scope, outputs: readonly Vertex[]): void {
     v.bagOutput =
       v.value === 'zset' &&
       BAG_PRODUCERS.has(v.kind) &&
+      !v.params.consolidate &&
       !exits.has(v) &&
       users.length > 0 &&
       users.every((u) => BAG_CONSUMERS.has(u.kind))

@@ -88,6 +88,12 @@ export interface VertexParams {
    * that state's rows (graph/sharedState.ts).
    */
   totalsOf?: Vertex
+  /**
+   * On a ZSet vertex whose consumers are all linear: hand on a consolidated ZSet all
+   * the same, because its rows often cancel and what follows costs more per row
+   * than an identity does (outerJoin's unmatched left rows, see there).
+   */
+  consolidate?: boolean
 }
 
 /**

@@ -59,6 +59,10 @@ export function outerJoin<L, R, K>(l: Stream<L>, r: Stream<R>, options: JoinOpti
       matchedLefts = map(join(l, rightKeys, { onLeft, onRight: keyRowIndex(onRight) }), (p) => p.left)
     }
     const unmatched = add(l, neg(matchedLefts))
+    // A left row and its first match often arrive in one step, and a match that changes
+    // retracts and re-adds its left row: consolidated, those rows cancel here instead of
+    // going on as (l, EMPTY) pairs, +1 and −1, through every map that follows.
+    unmatched.vertex.params.consolidate = true
     const withEmpty = map(unmatched, (left): Pair<L, R | Empty> => pair(left, EMPTY))
     return add(withEmpty, joined as Stream<Pair<L, R | Empty>>)
   })
