@@ -63,14 +63,14 @@ storeTest('join: rows are matched structurally (key order of objects does not ma
   await assertRows(t, (await animals.remove(felix))[0], [[st.pair(felix, miaow), -1]])
 })
 
-storeTest('join: an input batch with repeated and cancelling rows is summed where it is stored', async (t, open) => {
+storeTest('join: an input batch with repeated and cancelling rows reads back summed', async (t, open) => {
   const graph = st.compile([st.input<Animal>(), st.input<Sound>()], (l, r) => st.join(l, r, { onLeft: onAnimal, onRight: onSound }))
   const store = await open(graph)
   const [animals, sounds] = st.actions(store, graph)
   await sounds.insert(miaow, woof)
   // Batches reach the join unsummed (ZSet.unconsolidated): felix twice, fido in and out.
   await assertRows(t, (await animals.apply([[felix, 1], [fido, 1], [felix, 1], [fido, -1]]))[0], [[st.pair(felix, miaow), 2]])
-  // The stored left side holds felix with weight 2 and no fido at all.
+  // The stored left side reads as felix with weight 2 and no fido at all (a log keeps a write's rows as given).
   await assertRows(t, (await sounds.remove(woof))[0], [])
   await assertRows(t, (await sounds.remove(miaow))[0], [[st.pair(felix, miaow), -2]])
   await assertRows(t, (await sounds.insert(woof, woof))[0], [])
