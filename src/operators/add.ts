@@ -37,12 +37,11 @@ registerOperator('add', {
     if (isSharedSum(a, v)) return a
     if (isSharedSum(b, v)) return b
     if (v.bagOutput) return concatenated(v, a, b)
-    const lazy = a instanceof ZSetView || b instanceof ZSetView
     // A ZSet and a bag: the ZSet's rows keep their identities, only the bag's are made.
     if (a instanceof ZSet && b instanceof Bag) return a.add(b.toZSet())
     if (b instanceof ZSet && a instanceof Bag) return b.add(a.toZSet())
-    // Two bags and no state: one consolidation of both (one map, not three).
-    if (!lazy && (a instanceof Bag || b instanceof Bag)) return (concatenated(v, a, b) as Bag<unknown>).toZSet()
+    // Two bags: one consolidation of both (one map, not three).
+    if (a instanceof Bag && b instanceof Bag) return (concatenated(v, a, b) as Bag<unknown>).toZSet()
     // An integral's change may come as a bag: consolidate it, keep the state lazy.
     if (a instanceof Bag) a = a.toZSet()
     if (b instanceof Bag) b = b.toZSet()

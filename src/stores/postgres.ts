@@ -513,18 +513,14 @@ export class PostgresStore extends SqlStore {
   /** The connection pool. */
   readonly pool: pg.Pool
 
-  private readonly pgDriver: PostgresDriver
+  /** Background vacuums run so far by this store, per table name (see `PostgresStoreOptions.vacuum`). */
+  readonly vacuums: ReadonlyMap<string, number>
 
   /** @internal use `postgresStore` */
   constructor(graph: Graph<any, any>, layout: StoreLayout, driver: PostgresDriver, options: SqlStoreOptions) {
     super(graph.def, layout, driver, options)
     this.pool = driver.pool
-    this.pgDriver = driver
-  }
-
-  /** Background vacuums run so far by this store, per table name (see `PostgresStoreOptions.vacuum`). */
-  get vacuums(): ReadonlyMap<string, number> {
-    return this.pgDriver.vacuum.vacuumed
+    this.vacuums = driver.vacuum.vacuumed
   }
 }
 

@@ -16,7 +16,8 @@
  * The rate times the SQL alone. Encoding the rows into the stored form (keys
  * and stored texts from the rows' canonical texts, which the engine already
  * has) is timed apart, as `serializeSeconds`: our stores do that work for the
- * same rows, so no engine writing this format can beat SQL + serialization.
+ * same rows, so no engine writing this format with this encoder can beat SQL +
+ * serialization.
  */
 import path from 'node:path'
 import Database from 'better-sqlite3'
