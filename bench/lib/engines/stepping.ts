@@ -3,6 +3,7 @@ import * as st from '../../../src/index.js'
 import { IngestMeter, peakRssMB } from '../measure.js'
 import { latency, now, round } from '../stats.js'
 import { openSteppingStore, Unavailable } from '../stores.js'
+import { perRow, timedStore } from '../timeSplit.js'
 import type { RunConfig, RunResult } from '../types.js'
 import { batched, workload } from '../workloads.js'
 
@@ -35,7 +36,8 @@ export async function runStepping(c: RunConfig): Promise<Partial<RunResult>> {
     if (e instanceof Unavailable) return { status: 'unavailable', backendUsed, note: e.message }
     throw e
   }
-  const { store } = opened
+  const timer = timedStore(opened.store)
+  const { store } = timer
   try {
     const acts = st.actions(store, w.graph) as unknown as st.Action<unknown, unknown[]>[]
     const t0 = now()
@@ -46,7 +48,7 @@ export async function runStepping(c: RunConfig): Promise<Partial<RunResult>> {
     const action = acts[w.mainInput]!
     let partial = false
     for (const b of batched(w.rows(), c.batch)) {
-      await meter.time(b.length, () => action.insert(...b))
+      await meter.time(b.length, () => timer.measure(() => action.insert(...b)))
       if (meter.overLimit) {
         partial = true
         break
@@ -67,7 +69,7 @@ export async function runStepping(c: RunConfig): Promise<Partial<RunResult>> {
       bytesOnDisk: bytes,
       bytesPer100k: bytes === undefined ? undefined : Math.round((bytes / Math.max(1, meter.ingested)) * 100_000),
       peakRssMB: peakRssMB(),
-      extra: { store: opened.info },
+      extra: { store: opened.info, timeSplit: perRow(timer.split, meter.ingested) },
     }
   } finally {
     await opened.close()
