@@ -81,8 +81,10 @@ export function timedStore(inner: Store): TimedStore {
           try {
             return await work(timedTx(tx))
           } finally {
-            inWork = now() - t1
-            if (on) split.query += inWork - (split.storeReads + split.storeWrites - before)
+            // A store may run the work again (after a conflict): every run counts.
+            const ran = now() - t1
+            inWork += ran
+            if (on) split.query += ran - (split.storeReads + split.storeWrites - before)
           }
         })
       } finally {
