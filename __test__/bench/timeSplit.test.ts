@@ -57,8 +57,8 @@ storeTest('bench time split: operators count as the query, state writes as the s
     [2, 1],
     [4, 1],
   ])
-  const { query, storeWrites, storeReads, transaction, outside } = timer.split
+  const { query, storeWrites, storeReads, transaction, input } = timer.split
   t.true(query >= 40 && query < 140, `query ${query} ms: the map's 40 ms, not the write's 200`)
   t.true(storeWrites >= 200, `store writes ${storeWrites} ms`)
-  t.true(Math.abs(query + storeWrites + storeReads + transaction + outside - total) < 20, `parts add up to ${total} ms (a part counted twice would be 40 ms off or more)`)
+  t.true(Math.abs(query + storeWrites + storeReads + transaction + input - total) < 20, `parts add up to ${total} ms (a part counted twice would be 40 ms off or more)`)
 })

@@ -1,6 +1,7 @@
 /** bench/results/latest.{json,md,svg}: the table, the issue's targets and the chart. */
 import type { Machine } from './machine.js'
 import { SCENARIO_TITLE, type RunResult, type Scenario } from './types.js'
+import type { TimeSplit } from './timeSplit.js'
 
 export interface Report {
   /** The results file name (latest, quick, ...): the markdown links `<name>.svg`. */
@@ -64,15 +65,15 @@ function shareBound(floor: RunResult): number | undefined {
   return encode === undefined || !floor.seconds ? undefined : floor.seconds / (floor.seconds + encode)
 }
 
-/** What our engine adds to its result (bench/lib/timeSplit.ts): microseconds per row of each part. */
+/** What our engine adds to its result: microseconds per row of each part of its time. */
 interface SteppingExtra {
-  timeSplit?: { storeReads: number; storeWrites: number; transaction: number; query: number; outside: number }
+  timeSplit?: Record<keyof TimeSplit, number>
 }
 
 /** Microseconds per input row our engine spends on the query itself: its operators, and its input as a ZSet. */
 function queryUsPerRow(r: RunResult): number | undefined {
   const t = (r.extra as SteppingExtra | undefined)?.timeSplit
-  return t && t.query + t.outside
+  return t && t.query + t.input
 }
 
 /**
@@ -97,8 +98,7 @@ function note(r: RunResult): string {
     if (x?.serializeSeconds !== undefined && r.seconds) parts.push(`encoding them: ${x.serializeSeconds} s besides ${r.seconds} s of SQL`)
     const t = (r.extra as SteppingExtra | undefined)?.timeSplit
     if (t) {
-      const store = `, store reads ${t.storeReads}, writes ${t.storeWrites}, transaction ${t.transaction}`
-      parts.push(`µs/row: query ${t.query}, input ${t.outside}${store}`)
+      parts.push(`µs/row: query ${t.query}, input ${t.input}, store reads ${t.storeReads}, writes ${t.storeWrites}, transaction ${t.transaction}`)
     }
     if (r.recompute?.fullQueryMs !== undefined) {
       parts.push(`${r.config.scenario === 'complex' ? 'full recursive closure' : 'full GROUP BY'} ${ms(r.recompute.fullQueryMs)} ms`)

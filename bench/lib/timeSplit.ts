@@ -2,7 +2,7 @@
  * Where our engine's ingest time goes: inside the store's reads, inside its writes
  * (encoding and SQL), in the rest of the transaction (begin, commit), in the query
  * itself (the transaction's work outside store calls), and before the transaction
- * (building the input ZSet). The store is wrapped, not changed: the runtime only
+ * (the input rows made a ZSet). The store is wrapped, not changed: the runtime only
  * calls `graph` and `transaction`, and a transaction's work awaits each store call
  * before going on, so the time across a call's await is the store's.
  *
@@ -22,7 +22,7 @@ export interface TimeSplit {
   /** The transaction's work outside store calls: the circuit's operators. */
   query: number
   /** Inside the measured call, outside the transaction: the input rows as a ZSet, the action. */
-  outside: number
+  input: number
 }
 
 export interface TimedStore {
@@ -33,7 +33,7 @@ export interface TimedStore {
 }
 
 export function timedStore(inner: Store): TimedStore {
-  const split: TimeSplit = { storeReads: 0, storeWrites: 0, transaction: 0, query: 0, outside: 0 }
+  const split: TimeSplit = { storeReads: 0, storeWrites: 0, transaction: 0, query: 0, input: 0 }
   let on = false
   const timed =
     <A extends unknown[], R>(f: (...a: A) => Promise<R>, part: 'storeReads' | 'storeWrites') =>
@@ -103,7 +103,7 @@ export function timedStore(inner: Store): TimedStore {
         return await work()
       } finally {
         on = false
-        split.outside += now() - t0 - (split.storeReads + split.storeWrites + split.transaction + split.query - before)
+        split.input += now() - t0 - (split.storeReads + split.storeWrites + split.transaction + split.query - before)
       }
     },
   }
@@ -117,6 +117,6 @@ export function perRow(split: TimeSplit, rows: number): Record<keyof TimeSplit, 
     storeWrites: us(split.storeWrites),
     transaction: us(split.transaction),
     query: us(split.query),
-    outside: us(split.outside),
+    input: us(split.input),
   }
 }
