@@ -1,0 +1,58 @@
+/**
+ * The bench's targets table (bench/lib/report.ts): the floor-share bounds and the
+ * linearity row, from results whose answers are worked out by hand below.
+ */
+import test from 'ava'
+import { targets } from '../../bench/lib/report.js'
+import type { Engine, RunResult, Scenario } from '../../bench/lib/types.js'
+
+function run(engine: Engine, scenario: Scenario, rows: number, rowsPerSec: number, extra?: Record<string, unknown>): RunResult {
+  return {
+    config: { id: `${engine}-${scenario}-${rows}`, engine, scenario, store: 'sqlite', backend: engine === 'stepping' ? 'native' : undefined, rows, batch: 1000, seed: 42, timeLimitS: 300, lookups: 0 },
+    status: 'ok',
+    rowsIngested: rows,
+    seconds: rows / rowsPerSec,
+    rowsPerSec,
+    extra,
+  }
+}
+
+const measured = (rs: RunResult[], what: string) => targets(rs).find((t) => t.what === what)!
+
+test('report: a floor share is bounded by the encoding and by our query against the floor’s SQL', (t) => {
+  // The floor: 1M rows in 0.5 s of SQL (0.5 µs a row), 1 s of encoding besides.
+  const floor = run('floor', 'ref', 1_000_000, 2_000_000, { serializeSeconds: 1 })
+  // Ours: query 0.3 + input 0.2 = 0.5 µs a row, as much as the floor's SQL.
+  const ours = run('stepping', 'ref', 1_000_000, 500_000, { timeSplit: { query: 0.3, input: 0.2, storeReads: 0.1, storeWrites: 1, transaction: 0.4 } })
+  const row = measured([floor, ours], "SQLite, ref: share of the storage floor's rate")
+  t.false(row.ok)
+  t.regex(row.measured, /^25% \(500,000 vs 2,000,000 rows\/s\)/)
+  // 0.5 / (0.5 + 1) = 33%: encoding costs 200% of the SQL.
+  t.regex(row.measured, /at most 33% with the query itself free \(encoding the rows to store costs 200% of the SQL\)/)
+  // 0.5 / (0.5 + 0.5) = 50%.
+  t.regex(row.measured, /at most 50% with this query and a store costing only the floor's SQL \(query 0\.50 µs\/row, SQL 0\.50 µs\/row\)/)
+})
+
+test('report: without our time split there is no query bound', (t) => {
+  const row = measured([run('floor', 'ref', 1_000_000, 2_000_000), run('stepping', 'ref', 1_000_000, 500_000)], "SQLite, ref: share of the storage floor's rate")
+  t.regex(row.measured, /^25% /)
+  t.notRegex(row.measured, /at most/)
+})
+
+test('report: linearity takes the worst configuration and shows the floor’s growth over the same sizes', (t) => {
+  const rs = [
+    run('stepping', 'wide', 10_000, 30_000),
+    run('stepping', 'wide', 1_000_000, 20_000), // 1.5×
+    run('stepping', 'ref', 10_000, 200_000),
+    run('stepping', 'ref', 1_000_000, 250_000), // faster at 1M: 0.8×
+    run('floor', 'wide', 10_000, 150_000),
+    run('floor', 'wide', 1_000_000, 30_000), // 5×
+    run('floor', 'ref', 10_000, 1_000_000),
+    run('floor', 'ref', 1_000_000, 2_000_000),
+  ]
+  const row = measured(rs, 'linear: per-row cost at 1M rows against 10k (worst configuration)')
+  t.is(row.measured, "1.50× (wide, sqlite, native); the storage floor's own per-row cost grows 5.00× over the same sizes")
+  t.true(row.ok)
+  rs[1] = run('stepping', 'wide', 1_000_000, 19_000)
+  t.false(measured(rs, 'linear: per-row cost at 1M rows against 10k (worst configuration)').ok)
+})
