@@ -35,6 +35,9 @@ export interface TimedStore {
 export function timedStore(inner: Store): TimedStore {
   const split: TimeSplit = { storeReads: 0, storeWrites: 0, transaction: 0, query: 0, input: 0 }
   let on = false
+  const inStore = () => split.storeReads + split.storeWrites
+  /** Every part but `input`, which is what the measured call's time leaves over. */
+  const counted = () => inStore() + split.transaction + split.query
   const timed =
     <A extends unknown[], R>(f: (...a: A) => Promise<R>, part: 'storeReads' | 'storeWrites') =>
     async (...a: A): Promise<R> => {
@@ -77,14 +80,14 @@ export function timedStore(inner: Store): TimedStore {
       try {
         return await inner.transaction(time, async (tx) => {
           const t1 = now()
-          const before = split.storeReads + split.storeWrites
+          const before = inStore()
           try {
             return await work(timedTx(tx))
           } finally {
             // A store may run the work again (after a conflict): every run counts.
             const ran = now() - t1
             inWork += ran
-            if (on) split.query += ran - (split.storeReads + split.storeWrites - before)
+            if (on) split.query += ran - (inStore() - before)
           }
         })
       } finally {
@@ -97,13 +100,13 @@ export function timedStore(inner: Store): TimedStore {
     split,
     async measure(work) {
       const t0 = now()
-      const before = split.storeReads + split.storeWrites + split.transaction + split.query
+      const before = counted()
       on = true
       try {
         return await work()
       } finally {
         on = false
-        split.input += now() - t0 - (split.storeReads + split.storeWrites + split.transaction + split.query - before)
+        split.input += now() - t0 - (counted() - before)
       }
     },
   }
@@ -112,11 +115,5 @@ export function timedStore(inner: Store): TimedStore {
 /** Microseconds per row of each part. */
 export function perRow(split: TimeSplit, rows: number): Record<keyof TimeSplit, number> {
   const us = (ms: number) => Math.round((ms * 1000 * 100) / Math.max(1, rows)) / 100
-  return {
-    storeReads: us(split.storeReads),
-    storeWrites: us(split.storeWrites),
-    transaction: us(split.transaction),
-    query: us(split.query),
-    input: us(split.input),
-  }
+  return Object.fromEntries(Object.entries(split).map(([part, ms]) => [part, us(ms)])) as Record<keyof TimeSplit, number>
 }
