@@ -56,8 +56,16 @@ export interface NativeZSet {
   ): number
 }
 
+/** The stored form of canonical texts, batch by batch (sql.ts `compactText`, in Rust). */
+export interface NativeCompactor {
+  setNames(names: readonly string[] | null, full: boolean): void
+  compact(texts: Uint8Array, textLengths: Uint32Array, keyTexts: Uint8Array, keyLengths: Uint32Array, outLengths: Uint32Array): string | null
+}
+
 export interface Binding {
   NativeZSet: new (indexCount: number) => NativeZSet
+  /** Absent from addons built before it existed: the stores then compact in TS. */
+  NativeCompactor?: new (tokens: readonly string[]) => NativeCompactor
   identityHashes(canonical: Uint8Array, offsets: Uint32Array): Buffer
   multisetHash(canonical: Uint8Array, offsets: Uint32Array, weights: Float64Array): string
   encodeKeysFromCanonical(canonical: Uint8Array, offsets: Uint32Array, ascending: boolean[], composite: boolean): EncodedBatch

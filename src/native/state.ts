@@ -20,6 +20,7 @@ import { encodedKeyOf, type Index } from '../zset/indexes.js'
 import { type StateTable, TsStateTable, splitByKey } from '../zset/state.js'
 import { type Entry, type RowKey, ZSet } from '../zset/zset.js'
 import type { Binding, NativeZSet } from './binding.js'
+import { Packer, pack } from './packer.js'
 
 /**
  * An entry handed out by a lookup. Its row key (the canonical text) is made on
@@ -46,71 +47,6 @@ const REMOVED = 0xffffffff
 const SAME_AS_PREVIOUS_ROW = 0xffffffff
 const NONE = new Uint8Array(0)
 const NO_COUNTS = new Uint32Array(0)
-
-/** Node's per-encoding writers (what `Buffer#write` calls, minus its argument parsing). */
-interface RawWriters {
-  utf8Write(s: string, offset: number): number
-  latin1Write(s: string, offset: number): number
-}
-
-/**
- * Packs many strings into one reused buffer. Short strings are concatenated
- * and written a chunk (≤ 16K chars) at a time, since a native call per short
- * string costs more than copying it; a long one is written straight from the
- * string, because concatenating first costs a flattened copy of its bytes,
- * and that garbage makes scavenges frequent enough to promote an iteration's
- * live data. (One `join` of the whole batch is worse than either: a string
- * over ~128 KB is a large-object allocation.)
- */
-class Packer {
-  private buf: Buffer
-  private end = 0
-  private pending = ''
-
-  constructor(private readonly encoding: 'utf8' | 'latin1') {
-    this.buf = Buffer.allocUnsafe(1 << 16)
-  }
-
-  reset(): this {
-    this.end = 0
-    this.pending = ''
-    return this
-  }
-
-  add(s: string): void {
-    if (s.length > 48) {
-      if (this.pending.length > 0) this.write(this.pending)
-      this.pending = ''
-      this.write(s)
-      return
-    }
-    this.pending += s
-    if (this.pending.length > 16384) {
-      this.write(this.pending)
-      this.pending = ''
-    }
-  }
-
-  private write(s: string): void {
-    const max = this.encoding === 'utf8' ? 3 * s.length : s.length
-    if (this.end + max > this.buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(2 * this.buf.length, 2 * (this.end + max)))
-      this.buf.copy(bigger, 0, 0, this.end)
-      this.buf = bigger
-    }
-    const raw = this.buf as unknown as RawWriters
-    this.end += this.encoding === 'utf8' ? raw.utf8Write(s, this.end) : raw.latin1Write(s, this.end)
-  }
-
-  /** The bytes packed since the last reset (valid until the next use). */
-  bytes(): Uint8Array {
-    if (this.pending.length > 0) {
-      this.write(this.pending)
-      this.pending = ''
-    }
-    return this.buf.subarray(0, this.end)
-  }
-}
 
 /** Canonical texts (UTF-8) and keys (binary strings, one char per byte). */
 const rowPacker = new Packer('utf8')
@@ -142,16 +78,6 @@ function u32(name: 'rowLengths' | 'keyLengths' | 'changes' | 'slots' | 'counts',
 function f64(name: 'weights' | 'slotWeights', n: number): Float64Array {
   if (scratch[name].length < n) scratch[name] = new Float64Array(bigger(n))
   return scratch[name]
-}
-
-/** Packs `strings` into `packer`'s buffer, their lengths into `lengths`: one boundary crossing for all. */
-function pack(packer: Packer, strings: readonly string[], lengths: Uint32Array): Uint8Array {
-  packer.reset()
-  for (let k = 0; k < strings.length; k++) {
-    lengths[k] = strings[k]!.length
-    packer.add(strings[k]!)
-  }
-  return packer.bytes()
 }
 
 /** Reads through an index the table was not built with: a temporary TS table (slow, but right). */

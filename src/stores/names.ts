@@ -51,6 +51,17 @@ export class NameDictionary {
   private committedSize = 0
   /** Names met while encoding that the dictionary lacks, and could still take. */
   readonly unknown = new Set<string>()
+  /** Counts names added and forgotten: a copy of the dictionary (the native compactor's) knows when it is stale. */
+  private changes = 0
+
+  get version(): number {
+    return this.changes
+  }
+
+  /** Every name, in id order. */
+  get inIdOrder(): readonly string[] {
+    return this.names
+  }
 
   constructor(readonly capacity = MAX_NAMES) {}
 
@@ -119,6 +130,7 @@ export class NameDictionary {
 
   /** The open transaction rolled back: its names were never stored. */
   rollback(): void {
+    if (this.names.length > this.committedSize) this.changes++
     this.forms.splice(this.committedSize)
     for (const name of this.names.splice(this.committedSize)) {
       this.ids.delete(name)
@@ -131,6 +143,7 @@ export class NameDictionary {
   private push(name: string): void {
     if (this.ids.has(name)) throw new Error(`internal: field name ${JSON.stringify(name)} is in the names table twice`)
     const id = String.fromCharCode(FIRST_ID_CHAR + this.names.length)
+    this.changes++
     this.ids.set(name, id)
     this.names.push(name)
     const quoted = `"${name}":`

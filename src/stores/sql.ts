@@ -18,6 +18,8 @@ import { createHash } from 'node:crypto'
 import { type GraphDef, type Scope, type Vertex, consumersIn, integratedStream } from '../graph/graph.js'
 import type { Time } from '../runtime/time.js'
 import { type ScanRow, type StateReader, ZSetView } from '../runtime/view.js'
+import { type Binding, binding } from '../native/binding.js'
+import { compactBatch } from '../native/storedForm.js'
 import { decodeCanonical } from '../values/encode.js'
 import { identityBytes } from '../values/hash.js'
 import { keyFromBuffer, keyToBuffer } from '../values/key.js'
@@ -321,7 +323,7 @@ function storedTables(layout: StoreLayout, stored: ReadonlyMap<string, string>):
  * characters (JSON escapes them in strings): each of those marks means one
  * thing, and expanding them gives back the canonical text exactly.
  */
-const TOKENS = [
+export const TOKENS = [
   '{"left":',
   ',"right":',
   '{"$z":[',
@@ -467,6 +469,7 @@ function braceTakes(s: string, at: number, to: number, names: NameDictionary | u
  * `s` from `from` to `to` with every token replaced by its mark, and every `"name":` whose
  * name is in `names` by a name mark and the name's id, appended to `out`.
  * A scan by first character: well ahead of a regular expression with a replacer, on the write path.
+ * Batches of NATIVE_COMPACT_MIN_ROWS or more go through the addon instead (compactTexts).
  * Any `"x":` may be taken for a name (even one inside data): every replacement is undone
  * exactly by expandText, whatever it stood for.
  */
@@ -522,6 +525,26 @@ export function compactText(canonical: string, keyText: string | undefined, name
   const at = keyText !== undefined && keyText.length > 1 ? canonical.indexOf(keyText) : -1
   if (at < 0) return compactRange(canonical, 0, canonical.length, '', names)
   return compactRange(canonical, at + keyText!.length, canonical.length, compactRange(canonical, 0, at, '', names) + KEY_MARK, names)
+}
+
+/** Below this many rows a batch is compacted in TS: a call into the addon costs more than it saves. */
+const NATIVE_COMPACT_MIN_ROWS = 16
+
+/**
+ * compactText of each text, through the addon (`addon`: the one in use, if any) for a batch
+ * of enough rows: the same texts, faster.
+ */
+export function compactTexts(
+  canonicals: readonly string[],
+  keyTexts: readonly (string | undefined)[],
+  names?: NameDictionary,
+  addon: Binding | undefined = binding,
+): string[] {
+  if (addon !== undefined && canonicals.length >= NATIVE_COMPACT_MIN_ROWS) {
+    const texts = compactBatch(addon, TOKENS, canonicals, keyTexts, names)
+    if (texts !== undefined) return texts
+  }
+  return canonicals.map((canonical, i) => compactText(canonical, keyTexts[i], names))
 }
 
 /** The last key expanded, and its text: the rows of one read often share one key object. */
@@ -602,7 +625,8 @@ export function encodeRows(
   withIds: boolean,
   { forLookup = false, byKeyOnly = false }: { forLookup?: boolean; byKeyOnly?: boolean } = {},
 ): EncodedRow[] {
-  const out: EncodedRow[] = []
+  // Texts are filled in at the end, for the whole batch at once (compactTexts).
+  const out: { -readonly [K in keyof EncodedRow]: EncodedRow[K] }[] = []
   const keyed = table.keys.length > 0
   // Rows of a batch often share keys (one meter's reads): a key equal to the previous row's
   // reuses its bytes (read-only) and its text, instead of converting them again.
@@ -613,6 +637,8 @@ export function encodeRows(
   const columns = table.keys.length
   // A log's chunk takes the rows as given, unsummed (see rowsFromChunks): summing would cost
   // a hash-map insert per row (ref at 1M rows on SQLite: 482,438-492,084 -> 521,936-552,721 rows/s).
+  const canonicals: string[] = []
+  const keyTexts: (string | undefined)[] = []
   for (const e of byKeyOnly ? z.eachEntry() : z.entries.values()) {
     const canonical = textOfKey(e.key)
     let keys: Buffer[] = []
@@ -637,14 +663,18 @@ export function encodeRows(
         throw error
       }
     }
+    canonicals.push(canonical)
+    keyTexts.push(keyed ? lastKeyText : undefined)
     out.push({
-      text: compactText(canonical, keyed ? lastKeyText : undefined, table.names),
+      text: '',
       weight: e.weight,
       keys,
       id: withIds ? identityBytes(canonical) : undefined,
       order: keyed ? lastEncoded[0] : undefined,
     })
   }
+  const texts = compactTexts(canonicals, keyTexts, table.names)
+  for (let i = 0; i < out.length; i++) out[i]!.text = texts[i]!
   // A lookup's rows go in any order (the database drives the probes itself); writes go in primary-key order.
   return forLookup ? out : sortRows(out, keyed, withIds, byKeyOnly)
 }

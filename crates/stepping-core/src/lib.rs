@@ -12,7 +12,8 @@
 //! - [`batch`]: the batch layout of the JS boundary (concatenated bytes + offsets);
 //! - [`zset`]: Z-set algebra keyed by identity (the paper's abelian group);
 //! - [`index`]: ordered indexes over a Z-set's rows (storage, not algebra);
-//! - [`indexed_zset`]: a Z-set kept together with its indexes.
+//! - [`indexed_zset`]: a Z-set kept together with its indexes;
+//! - [`stored_form`]: the compact text the SQL stores keep for a row (storage, not algebra).
 //!
 //! The JS side keeps the row objects; this crate keeps, per row, its identity,
 //! weight, key bytes per index and a compact `u32` slot that JS uses to find
@@ -24,6 +25,7 @@ pub mod index;
 pub mod indexed_zset;
 pub mod key;
 pub mod probe;
+pub mod stored_form;
 pub mod value;
 pub mod weight;
 pub mod zset;

@@ -49,6 +49,12 @@
 //! function encodeKeysFromCanonical(canonical: Uint8Array, offsets: Uint32Array,
 //!                                  ascending: boolean[], composite: boolean): EncodedBatch
 //! interface EncodedBatch { bytes: Buffer; offsets: Uint32Array }
+//! class NativeCompactor {
+//!   constructor(tokens: string[])
+//!   setNames(names: string[] | null, full: boolean): void
+//!   compact(texts: Uint8Array, textLengths: Uint32Array, keyTexts: Uint8Array,
+//!           keyLengths: Uint32Array, outLengths: Uint32Array): string | null
+//! }
 //! ```
 //!
 //! - `apply` adds a batch (not necessarily consolidated) and writes into `out`
@@ -77,6 +83,12 @@
 //!   `outBytes` the key bytes followed by the identity as 32 lowercase hex
 //!   digits. Returns the number of rows `n` written, or `-(n + 1)` when it
 //!   stopped early because `outBytes` was full (more rows may follow).
+//! - `NativeCompactor.compact` turns a batch of canonical texts (lengths in
+//!   UTF-16 units) into their stored form (`stepping_core::stored_form`): each
+//!   row's first key's text is given in `keyTexts` by byte length (0: none;
+//!   `0xFFFFFFFF`: the previous row's). Returns the stored forms joined, with
+//!   each one's UTF-16 length in `outLengths`, or null when a text holds a field
+//!   name the dictionary of `setNames` lacks and could still take.
 
 use std::cell::{Cell, RefCell};
 use std::fmt::Display;
@@ -90,6 +102,7 @@ use stepping_core::hash::{Identity, MultisetHash};
 use stepping_core::index::ScanStart;
 use stepping_core::indexed_zset::IndexedZSet;
 use stepping_core::key::{Direction, KeyLayout};
+use stepping_core::stored_form::{utf16_units, Compactor, Names};
 use stepping_core::value::Value;
 use stepping_core::weight::{weight_from_f64, Weight};
 use stepping_core::zset::Change;
@@ -541,4 +554,64 @@ pub fn encode_keys_from_canonical(
         out.end_item();
     }
     Ok(out.into())
+}
+
+/// The stored form of canonical texts (see `stepping_core::stored_form`), batch by batch.
+#[napi]
+pub struct NativeCompactor {
+    compactor: Compactor,
+    out: Vec<u8>,
+    offsets: Vec<u32>,
+    key_ranges: Vec<(u32, u32)>,
+}
+
+#[napi]
+impl NativeCompactor {
+    /// Token `i` becomes the control character `i + 1`.
+    #[napi(constructor)]
+    pub fn new(tokens: Vec<String>) -> Result<Self> {
+        let tokens: Vec<&[u8]> = tokens.iter().map(|t| t.as_bytes()).collect();
+        let compactor = Compactor::new(&tokens).map_err(invalid_arg)?;
+        Ok(NativeCompactor { compactor, out: Vec::new(), offsets: Vec::new(), key_ranges: Vec::new() })
+    }
+
+    /// The field-name dictionary, names in id order (null: names stay as they are).
+    #[napi]
+    pub fn set_names(&mut self, names: Option<Vec<String>>, full: bool) {
+        self.compactor.set_names(names.map(|names| Names::new(names.iter().map(|n| n.as_bytes()), full)));
+    }
+
+    /// The stored forms of a batch, joined (see the module docs); null when a name must be noted first.
+    #[napi]
+    pub fn compact(
+        &mut self,
+        texts: &[u8],
+        text_lengths: &[u32],
+        key_texts: &[u8],
+        key_lengths: &[u32],
+        mut out_lengths: Uint32ArraySlice<'_>,
+    ) -> Result<Option<String>> {
+        // Safety: JS is blocked in this call, and outLengths shares no memory with the inputs.
+        let out_lengths = unsafe { out_lengths.as_mut() };
+        if key_lengths.len() != text_lengths.len() || out_lengths.len() < text_lengths.len() {
+            return Err(invalid_arg("keyLengths must have one entry per text, and outLengths at least one"));
+        }
+        offsets_from_lengths(texts, text_lengths, LengthUnit::Utf16, &mut self.offsets)
+            .map_err(|e| invalid_arg(format!("texts: {e}")))?;
+        let rows = segments(texts, &self.offsets)?;
+        let keys = key_slices_from_lengths(key_texts, key_lengths, 1, &mut self.key_ranges)
+            .map_err(|e| invalid_arg(format!("keyTexts: {e}")))?;
+        self.out.clear();
+        self.out.reserve(texts.len());
+        for (i, text) in rows.iter().enumerate() {
+            let start = self.out.len();
+            let key = keys.get(i);
+            if self.compactor.compact(text, (!key.is_empty()).then_some(key), &mut self.out).is_err() {
+                return Ok(None);
+            }
+            out_lengths[i] = utf16_units(&self.out[start..]) as u32;
+        }
+        let joined = std::str::from_utf8(&self.out).map_err(|e| invalid_arg(format!("internal: stored form is not UTF-8: {e}")))?;
+        Ok(Some(joined.to_owned()))
+    }
 }
