@@ -6,11 +6,12 @@
 import type { GraphDef, Vertex } from '../graph/graph.js'
 import type { Graph } from '../graph/compile.js'
 import type { Time } from '../runtime/time.js'
-import type { StateReader } from '../runtime/view.js'
+import type { ScanRow, StateReader } from '../runtime/view.js'
 import { backend, loadNative } from '../native/binding.js'
 import { createStateTable, type StateTable } from '../zset/state.js'
 import { UsageError } from '../values/errors.js'
-import type { ZSet } from '../zset/zset.js'
+import type { Index } from '../zset/indexes.js'
+import type { Entry, ZSet } from '../zset/zset.js'
 import { type CacheReader, Mutex, type Store, type Transaction, stateIndexes } from './store.js'
 
 class MemoryStore implements Store {
@@ -39,7 +40,7 @@ class MemoryStore implements Store {
     return this.mutex.run(async () => {
       const undo: (() => void)[] = []
       const tx: Transaction = {
-        reader: <T>(delay: Vertex) => reader(this.state(delay) as StateTable<T>),
+        reader: <T>(delay: Vertex) => new TableReader(this.state(delay) as StateTable<T>),
         addDelta: async (delay, delta) => {
           const s = this.state(delay)
           s.apply(delta as ZSet<unknown>)
@@ -79,14 +80,27 @@ class MemoryStore implements Store {
   }
 }
 
-function reader<T>(state: StateTable<T>): StateReader<T> {
-  return {
-    lookupEach: async (index, encodedKeys) => state.lookupEach(index, encodedKeys),
-    lookupRows: async (rows) => state.lookupRows(rows),
-    async *scan(index) {
-      yield* state.scan(index)
-    },
-    readAll: async () => state.toZSet(),
+/**
+ * Reads of one state table. A class rather than an object of closures: a transaction makes
+ * one per delay vertex it reads, and at one row per iteration making closures showed up.
+ */
+class TableReader<T> implements StateReader<T> {
+  constructor(private readonly state: StateTable<T>) {}
+
+  async lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<Entry<T>[][]> {
+    return this.state.lookupEach(index, encodedKeys)
+  }
+
+  async lookupRows(rows: ZSet<T>): Promise<ZSet<T>> {
+    return this.state.lookupRows(rows)
+  }
+
+  async *scan(index: Index<T, unknown>): AsyncIterable<ScanRow<T>> {
+    yield* this.state.scan(index)
+  }
+
+  async readAll(): Promise<ZSet<T>> {
+    return this.state.toZSet()
   }
 }
 
