@@ -323,3 +323,32 @@ storeTest('bad input: a mapMany function that does not return an iterable', asyn
 test('bad input: st.time with a non-integer time', (t) => {
   t.throws(() => st.time({ inputTime: 1.5 }), { instanceOf: TypeError, message: /time: inputTime must be an integer, got 1\.5/ })
 })
+
+storeTest('a bad value made inside the query names the vertex where it was found, and the store goes on', async (t, open) => {
+  const bad = (r: Row): Row => ({ name: r.name, price: r.price === 13 ? Number.NaN : r.price })
+  const graph = st.compile([st.input<Row>(), st.input<Row>()], (a, b) => [
+    st.integrate(st.map(a, bad)), // the map feeds the integral's add: found there
+    st.integrate(st.join(st.map(b, bad), a, { onLeft: st.index<Row>((r) => r.name), onRight: st.index<Row>((r) => r.name) })),
+    st.integrate(st.groupReduceFlatten(b, { by: st.index<Row>((r) => r.name), zero: () => 0, pick: (r) => (r.price === 14 ? Number.NaN : r.price) })),
+  ])
+  const store = await open(graph)
+  const [a, b] = st.actions(store, graph)
+  await a.insert({ name: 'tv', price: 1 })
+  await t.throwsAsync(a.insert({ name: 'x', price: 13 }), {
+    instanceOf: st.InvalidValueError,
+    message: /^in integrate\/add, the function of map returned a bad row: invalid value at \.price: NaN/,
+  })
+  await t.throwsAsync(b.insert({ name: 'tv', price: 13 }), {
+    instanceOf: st.InvalidValueError,
+    message: /^in map#2, the function of map#2 returned a bad row: invalid value at \.price: NaN/, // the join takes the map's rows as they come
+  })
+  await t.throwsAsync(b.insert({ name: 'tv', price: 14 }), {
+    instanceOf: st.InvalidValueError,
+    message: /^in group_reduce\/per_group\/reduce\/add, the sum of group_reduce\/per_group\/reduce\/aggregateToSet#2: invalid value at \(root\): NaN/,
+  })
+  // The outputs are integrals: none of the failed iterations left anything in them.
+  const [rows, pairs, sums] = await b.insert({ name: 'tv', price: 2 })
+  t.deepEqual([...rows.iter()], [[{ name: 'tv', price: 1 }, 1]])
+  t.deepEqual([...pairs.iter()], [[st.pair({ name: 'tv', price: 2 }, { name: 'tv', price: 1 }), 1]])
+  t.deepEqual([...sums.iter()], [[st.pair(2, 'tv'), 1]]) // (sum, group)
+})

@@ -6,7 +6,7 @@
  * out before any is applied, so no read sees this step's writes.
  */
 import type { Scope, Vertex } from '../graph/graph.js'
-import { operatorImpl } from '../operators/registry.js'
+import { type OperatorImpl, operatorImpl } from '../operators/registry.js'
 import { canonical, keyText, pairText, rowKey } from '../values/encode.js'
 import { GraphError, InvalidValueError } from '../values/errors.js'
 import { pair } from '../values/value.js'
@@ -21,30 +21,49 @@ const MAX_FIXED_POINT_STEPS = 100_000
 
 type Write = { delay: Vertex; kind: 'delta' | 'replace'; value: ZSet<unknown> }
 
-async function evaluateVertex(v: Vertex, values: Map<Vertex, unknown>, tx: Transaction): Promise<unknown> {
+/**
+ * One vertex's value for this step, or a promise of it when it must wait (a store read, an
+ * operator that reads state). Most vertices need neither: at one row per iteration an await
+ * per vertex was most of the step's own time.
+ */
+function evaluateVertex(v: Vertex, values: Map<Vertex, unknown>, tx: Transaction): unknown {
   switch (v.kind) {
     case 'input':
     case 'scopeInput':
       return values.get(v)
     case 'delay':
       if (v.params.transient) return values.get(v) // the previous inner step's output, preset by runFixedPoint
-      if (v.value === 'scalar') return scalarOf(v, await tx.reader(v).readAll())
+      if (v.value === 'scalar') return tx.reader(v).readAll().then((rows) => scalarOf(v, rows))
       return new ZSetView(mappedState(v, tx.reader(v)), new ZSet(), v)
     case 'perGroup':
       return runPerGroup(v, values.get(v.inputs[0]!) as GroupedValue, tx, deferredWrites(values))
     case 'fixedPoint':
-      return runFixedPoint(v, await materialize(values.get(v.inputs[0]!) as ZSet<unknown>), tx)
+      return materialize(values.get(v.inputs[0]!) as ZSet<unknown>).then((change) => runFixedPoint(v, change, tx))
   }
   const impl = operatorImpl(v.kind)
-  let args = v.inputs.map((i) => values.get(i))
-  if (!impl.lazy) args = await materializeEach(args)
-  return withPlace(v, async () => {
-    const out = await impl.evaluate(v, bagsFor(v, args))
-    if (out !== undefined) return settled(v, out)
-    // Lazy operators give up on two lazy inputs: add them whole.
-    const [a, b] = (await materializeEach(args.map((a) => consolidated(a as ZSet<unknown>)))) as ZSet<unknown>[]
-    return a!.add(b!)
-  })
+  const args = v.inputs.map((i) => values.get(i))
+  if (!impl.lazy && args.some((a) => a instanceof ZSetView)) return materializeEach(args).then((read) => evaluateOperator(v, impl, read))
+  return evaluateOperator(v, impl, args)
+}
+
+/** An operator's output from its inputs (read whole, unless it is lazy); a promise if it reads state. */
+function evaluateOperator(v: Vertex, impl: OperatorImpl, args: unknown[]): unknown {
+  let out: unknown
+  try {
+    out = impl.evaluate(v, bagsFor(v, args))
+  } catch (e) {
+    throw placed(v, e)
+  }
+  if (out instanceof Promise) return out.then((o) => finish(v, args, o), (e) => Promise.reject(placed(v, e)))
+  return finish(v, args, out)
+}
+
+function finish(v: Vertex, args: unknown[], out: unknown): unknown {
+  if (out !== undefined) return settled(v, out)
+  // Lazy operators give up on two lazy inputs: add them whole.
+  return materializeEach(args.map((a) => consolidated(a as ZSet<unknown>)))
+    .then(([a, b]) => (a as ZSet<unknown>).add(b as ZSet<unknown>))
+    .catch((e: unknown) => Promise.reject(placed(v, e)))
 }
 
 /** A delay's state, read as the rows of the state it is derived from (graph/sharedState.ts). */
@@ -70,18 +89,17 @@ function settled(v: Vertex, out: unknown): unknown {
 }
 
 /** Name the operator in errors about bad values (a key function that finds no field, a map returning NaN...). */
-async function withPlace<R>(v: Vertex, run: () => R | Promise<R>): Promise<R> {
-  try {
-    return await run()
-  } catch (e) {
-    throw e instanceof InvalidValueError ? e.at(`in ${v.path}`) : e
-  }
+function placed(v: Vertex, e: unknown): unknown {
+  return e instanceof InvalidValueError ? e.at(`in ${v.path}`) : e
 }
 
 /** Evaluate every vertex of `scope` for one step; `preset` gives the inputs. */
 export async function evaluateScope(scope: Scope, preset: Map<Vertex, unknown>, tx: Transaction): Promise<Map<Vertex, unknown>> {
   const values = new Map(preset)
-  for (const v of scope.order) values.set(v, await evaluateVertex(v, values, tx))
+  for (const v of scope.order) {
+    const out = evaluateVertex(v, values, tx)
+    values.set(v, out instanceof Promise ? await out : out)
+  }
   return values
 }
 
