@@ -924,8 +924,18 @@ export function rowsFromChunks(chunks: readonly StoredChunk[], merge: boolean): 
  * statements whatever their number; cache reads, outside iterations, merge nothing.
  * Reads in order give every row in one page.
  */
-function logRowReads(reads: SqlReads, writes: SqlWrites | undefined): SqlReads {
-  const rowsOf = async (table: TableLayout, keys: readonly Buffer[] | undefined) => {
+/**
+ * A log table's rows read through its chunks; other reads go to `reads`. A class, not an
+ * object of closures: a step makes one per log it reads.
+ */
+class LogRowReads implements SqlReads {
+  constructor(
+    private readonly reads: SqlReads,
+    private readonly writes: SqlWrites | undefined,
+  ) {}
+
+  private async rowsOf(table: TableLayout, keys: readonly Buffer[] | undefined): Promise<StoredRow[]> {
+    const { reads, writes } = this
     const { rows, merges } = rowsFromChunks(await reads.chunks(table, keys), writes !== undefined && keys !== undefined)
     if (writes && merges.length > 0) {
       await writes.dropChunks(table, merges.flatMap((m) => m.ns.map((n) => ({ k0: m.k0, n }))))
@@ -933,32 +943,58 @@ function logRowReads(reads: SqlReads, writes: SqlWrites | undefined): SqlReads {
     }
     return rows
   }
-  const allInOnePage = async (table: TableLayout, after: StoredRow | undefined) => (after === undefined ? rowsOf(table, undefined) : [])
-  return {
-    ...reads,
-    // A log has one key column: reads by key are by the first.
-    rowsByKeys: (table, _column, keys) => rowsOf(table, keys),
-    rowsByRows: async (table, wanted) => {
-      // Stored texts leave the key out: a row is its key and its text.
-      const texts = new Map<string, Set<string>>()
-      for (const r of wanted) {
-        const hex = r.keys[0]!.toString('hex')
-        let set = texts.get(hex)
-        if (!set) texts.set(hex, (set = new Set()))
-        set.add(r.text)
-      }
-      const keys = [...texts.keys()].sort().map((h) => Buffer.from(h, 'hex'))
-      return (await rowsOf(table, keys)).filter((r) => texts.get(r.k0!.toString('hex'))!.has(r.text))
-    },
-    rowsInOrder: (table, _column, after) => allInOnePage(table, after),
-    rowsPaged: (table, after) => allInOnePage(table, after),
-    allRows: (table) => rowsOf(table, undefined),
+
+  /** A log is read whole, as one page. */
+  private async allInOnePage(table: TableLayout, after: StoredRow | undefined): Promise<StoredRow[]> {
+    return after === undefined ? this.rowsOf(table, undefined) : []
+  }
+
+  // A log has one key column: reads by key are by the first.
+  rowsByKeys(table: TableLayout, _column: KeyColumn, keys: readonly Buffer[]): Promise<StoredRow[]> {
+    return this.rowsOf(table, keys)
+  }
+
+  async rowsByRows(table: TableLayout, wanted: readonly EncodedRow[]): Promise<StoredRow[]> {
+    // Stored texts leave the key out: a row is its key and its text.
+    const texts = new Map<string, Set<string>>()
+    for (const r of wanted) {
+      const hex = r.keys[0]!.toString('hex')
+      let set = texts.get(hex)
+      if (!set) texts.set(hex, (set = new Set()))
+      set.add(r.text)
+    }
+    const keys = [...texts.keys()].sort().map((h) => Buffer.from(h, 'hex'))
+    return (await this.rowsOf(table, keys)).filter((r) => texts.get(r.k0!.toString('hex'))!.has(r.text))
+  }
+
+  rowsInOrder(table: TableLayout, _column: KeyColumn, after: StoredRow | undefined): Promise<StoredRow[]> {
+    return this.allInOnePage(table, after)
+  }
+
+  rowsPaged(table: TableLayout, after: StoredRow | undefined): Promise<StoredRow[]> {
+    return this.allInOnePage(table, after)
+  }
+
+  allRows(table: TableLayout): Promise<StoredRow[]> {
+    return this.rowsOf(table, undefined)
+  }
+
+  chunks(table: TableLayout, keys: readonly Buffer[] | undefined): Promise<StoredChunk[]> {
+    return this.reads.chunks(table, keys)
+  }
+
+  lastUpdates(tables: readonly string[]): Promise<Map<string, number>> {
+    return this.reads.lastUpdates(tables)
+  }
+
+  namesFrom(from: number): Promise<string[]> {
+    return this.reads.namesFrom(from)
   }
 }
 
 /** Reads of `table`'s rows, whatever its format; `writes` (inside an iteration) lets a log merge what it reads. */
 export function rowReadsFor(table: TableLayout, reads: SqlReads, writes?: SqlWrites): SqlReads {
-  return table.format === 'log' ? logRowReads(reads, writes) : reads
+  return table.format === 'log' ? new LogRowReads(reads, writes) : reads
 }
 
 // ---------------------------------------------------------------- driver interface
