@@ -125,3 +125,15 @@ test('the addon picks up names added, and forgets names rolled back; ids past AS
   t.deepEqual(compactTexts(rows, keyTexts, names, native), rows.map((r) => compactText(r, undefined, names)))
   t.deepEqual([...names.unknown], ['other'], 'forgotten again, so noted again')
 })
+
+test('a dictionary name no text can end with `":` (a quote in it, a backslash at its end) is never matched, by TS or by the addon', (t) => {
+  // `ab\\` is how a key `ab\` is spelled between quotes; its closing quote follows a backslash.
+  const names = new NameDictionary(10)
+  names.extend(0, ['ab\\\\', 'x"y', 'value'])
+  const rows = Array.from({ length: 16 }, (_, i) => canonical({ 'ab\\': i, 'x"y': i, value: i }))
+  const ts = rows.map((r) => compactText(r, undefined, names))
+  t.true(ts[0]!.includes('ab\\\\'), 'the key stays literal')
+  t.false(ts[0]!.includes('value'), 'a plain name is compacted')
+  t.deepEqual(compactBatch(native!, TOKENS, rows, rows.map(() => undefined), names), ts)
+  t.deepEqual(names.unknown, new Set())
+})

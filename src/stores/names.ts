@@ -150,7 +150,9 @@ export class NameDictionary {
     this.forms.push([`,${quoted}`, `{${quoted}`, quoted])
     this.unknown.delete(name)
     const first = name.charCodeAt(0)
-    if (first < 128) {
+    // Only a name that can end a `"name":` (no quote in it, no backslash at its end: sql.ts's
+    // nameAt) is compared in place; another never matches there either, nor anywhere else.
+    if (first < 128 && !name.includes('"') && !name.endsWith('\\')) {
       const list = this.quotedByFirst[first]
       if (list !== undefined && list.length < SCANNED_PER_FIRST_CHAR) list.push([quoted, id])
       else this.quotedByFirst[first] = undefined
