@@ -59,11 +59,17 @@ function evaluateOperator(v: Vertex, impl: OperatorImpl, args: unknown[]): unkno
 }
 
 function finish(v: Vertex, args: unknown[], out: unknown): unknown {
-  if (out !== undefined) return settled(v, out)
-  // Lazy operators give up on two lazy inputs: add them whole.
-  return materializeEach(args.map((a) => consolidated(a as ZSet<unknown>)))
-    .then(([a, b]) => (a as ZSet<unknown>).add(b as ZSet<unknown>))
-    .catch((e: unknown) => Promise.reject(placed(v, e)))
+  return out !== undefined ? settled(v, out) : addWhole(v, args)
+}
+
+/** Lazy operators give up on two lazy inputs: add them whole. */
+async function addWhole(v: Vertex, args: unknown[]): Promise<ZSet<unknown>> {
+  try {
+    const [a, b] = (await materializeEach(args.map((a) => consolidated(a as ZSet<unknown>)))) as ZSet<unknown>[]
+    return a!.add(b!)
+  } catch (e) {
+    throw placed(v, e)
+  }
 }
 
 /** A delay's state, read as the rows of the state it is derived from (graph/sharedState.ts). */
