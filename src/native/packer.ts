@@ -5,6 +5,9 @@
  * batch.rs splits them again).
  */
 
+/** A key length meaning "the previous row's key" (crates/stepping-core batch.rs): rows of a batch often share one. */
+export const SAME_AS_PREVIOUS_ROW = 0xffffffff
+
 /** Node's per-encoding writers (what `Buffer#write` calls, minus its argument parsing). */
 interface RawWriters {
   utf8Write(s: string, offset: number): number

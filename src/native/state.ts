@@ -20,7 +20,7 @@ import { encodedKeyOf, type Index } from '../zset/indexes.js'
 import { type StateTable, TsStateTable, splitByKey } from '../zset/state.js'
 import { type Entry, type RowKey, ZSet } from '../zset/zset.js'
 import type { Binding, NativeZSet } from './binding.js'
-import { Packer, pack } from './packer.js'
+import { Packer, SAME_AS_PREVIOUS_ROW, pack } from './packer.js'
 
 /**
  * An entry handed out by a lookup. Its row key (the canonical text) is made on
@@ -43,8 +43,6 @@ class NativeEntry<T> implements Entry<T> {
 
 /** `origin` of a row that disappeared, in `apply`/`mergeFrom` results. */
 const REMOVED = 0xffffffff
-/** A key length saying "this row's key is the previous row's" (rows of a batch often share one). */
-const SAME_AS_PREVIOUS_ROW = 0xffffffff
 const NONE = new Uint8Array(0)
 const NO_COUNTS = new Uint32Array(0)
 

@@ -7,7 +7,7 @@
  */
 import type { NameDictionary } from '../stores/names.js'
 import type { Binding, NativeCompactor } from './binding.js'
-import { Packer, pack } from './packer.js'
+import { Packer, SAME_AS_PREVIOUS_ROW, pack } from './packer.js'
 
 /** Texts, and the first keys' texts (latin1 would not do: they hold any character). */
 const textPacker = new Packer('utf8')
@@ -15,8 +15,6 @@ const keyPacker = new Packer('utf8')
 let textLengths = new Uint32Array(1024)
 let keyLengths = new Uint32Array(1024)
 let outLengths = new Uint32Array(1024)
-/** A key length meaning "the previous row's key" (crates/stepping-core batch.rs). */
-const SAME_AS_PREVIOUS_ROW = 0xffffffff
 
 interface Synced {
   readonly addon: Binding

@@ -922,10 +922,7 @@ export function rowsFromChunks(chunks: readonly StoredChunk[], merge: boolean): 
  * The row reads of a log table, answered from its chunks. Inside an iteration
  * (`writes` given) reads by key write back the merges they find worth it, in two
  * statements whatever their number; cache reads, outside iterations, merge nothing.
- * Reads in order give every row in one page.
- */
-/**
- * A log table's rows read through its chunks; other reads go to `reads`. A class, not an
+ * Reads in order give every row in one page; other reads go to `reads`. A class, not an
  * object of closures: a step makes one per log it reads.
  */
 class LogRowReads implements SqlReads {
