@@ -12,27 +12,10 @@ import { compactBatch } from '../../src/native/storedForm.js'
 import { TOKENS, compactText, compactTexts, expandText, keyTextOf } from '../../src/stores/sql.js'
 import { canonical } from '../../src/values/encode.js'
 import { encodeKeyComponent } from '../../src/values/key.js'
-import { pair } from '../../src/values/value.js'
+import { tricky, value, valueNamed } from '../helpers/storedText.js'
 
 const native = loadNative()
 
-// Runs of the tokens' own characters (inside strings and names too), escapes, and text beyond ASCII.
-const tricky = fc.string({
-  unit: fc.constantFrom('{', '}', '[', ']', ',', '"', ':', '$', 'z', 'e', '0', 'left', 'right', 'key', 'sum', 'count', '\\', 'é', '😀', '\u0001', 'name', '":', 'ab'),
-})
-const leaf = fc.oneof(tricky, fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null))
-/** Values whose objects have field names drawn from `names`. */
-const valueNamed = (names: fc.Arbitrary<string>) =>
-  fc.letrec((tie) => ({
-    v: fc.oneof(
-      { depthSize: 'small' },
-      leaf,
-      fc.array(tie('v'), { maxLength: 4 }),
-      fc.dictionary(names, tie('v'), { maxKeys: 4 }),
-      fc.tuple(tie('v'), tie('v')).map(([l, r]) => pair(l, r)),
-    ),
-  })).v
-const value = valueNamed(tricky)
 /** A row's canonical text and its first key (a field of it), or a row without one. */
 interface Row {
   text: string

@@ -8,20 +8,7 @@ import { NameDictionary, UnknownNameError } from '../../src/stores/names.js'
 import { compactText, expandText, keyTextOf } from '../../src/stores/sql.js'
 import { canonical } from '../../src/values/encode.js'
 import { encodeKeyComponent } from '../../src/values/key.js'
-import { pair } from '../../src/values/value.js'
-
-// Strings made of the tokens' own characters, so that token-like runs appear inside string values too.
-const tricky = fc.string({ unit: fc.constantFrom('{', '}', '[', ']', ',', '"', ':', '$', 'z', 'e', '0', 'left', 'right', 'key', '\\', 'é', '\u0001') })
-const leaf = fc.oneof(tricky, fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null))
-const value = fc.letrec((tie) => ({
-  v: fc.oneof(
-    { depthSize: 'small' },
-    leaf,
-    fc.array(tie('v'), { maxLength: 4 }),
-    fc.dictionary(tricky, tie('v'), { maxKeys: 4 }),
-    fc.tuple(tie('v'), tie('v')).map(([l, r]) => pair(l, r)),
-  ),
-})).v
+import { tricky, value } from '../helpers/storedText.js'
 
 test('expandText(compactText(text)) is the canonical text, and the stored form is no longer', (t) => {
   fc.assert(
