@@ -239,13 +239,13 @@ export function targets(rs: RunResult[]): Target[] {
   }
   // The storage floor over the same sizes: how much of the growth the stored rows bring by themselves
   // (a table that grows costs more per write, and a workload may write more state rows per input row).
-  const floorAt = (rows: number) =>
-    worstLin &&
-    find(rs, (r) => r.config.engine === 'floor' && r.config.scenario === worstLin!.big.config.scenario && r.config.store === worstLin!.big.config.store && r.config.rows === rows)
-  const floorSmall = floorAt(10_000)
-  const floorBig = worstLin && floorAt(worstLin.big.config.rows)
-  const floorGrowth = ratio(floorSmall?.rowsPerSec, floorBig?.rowsPerSec)
-  const floorNote = floorGrowth ? `; the storage floor's own per-row cost grows ${floorGrowth.toFixed(2)}× over the same sizes` : ''
+  let floorNote = ''
+  if (worstLin) {
+    const { scenario, store, rows } = worstLin.big.config
+    const floorAt = (n: number) => find(rs, (r) => r.config.engine === 'floor' && r.config.scenario === scenario && r.config.store === store && r.config.rows === n)
+    const growth = ratio(floorAt(10_000)?.rowsPerSec, floorAt(rows)?.rowsPerSec)
+    if (growth) floorNote = `; the storage floor's own per-row cost grows ${growth.toFixed(2)}× over the same sizes`
+  }
   out.push({
     what: 'linear: per-row cost at 1M rows against 10k (worst configuration)',
     goal: '≤ 1.5×',

@@ -82,6 +82,12 @@ pub enum LengthUnit {
     Utf16,
 }
 
+/// UTF-16 code units of UTF-8 text (what JS's `length` counts): a unit per
+/// character, two for one beyond the BMP (a 4-byte sequence).
+pub fn utf16_units(text: &[u8]) -> usize {
+    text.iter().map(|&b| usize::from((b & 0xc0) != 0x80) + usize::from(b >= 0xf0)).sum()
+}
+
 /// Fills `offsets` (n + 1 entries) for items stored back to back in `bytes`
 /// whose lengths are given in `unit`s; fails unless the items cover `bytes` exactly.
 pub fn offsets_from_lengths(
@@ -367,6 +373,11 @@ mod tests {
         let keys = key_slices_from_lengths(bytes, &lengths, 2, &mut ranges).unwrap();
         let got: Vec<&[u8]> = (0..keys.len()).map(|i| keys.get(i)).collect();
         assert_eq!(got, vec![&b"aa"[..], b"BB", b"aa", b"cc", b"aa", b"cc"]);
+    }
+
+    #[test]
+    fn utf16_units_count_as_js_does() {
+        assert_eq!(utf16_units("aé€😀".as_bytes()), 5);
     }
 
     #[test]

@@ -14,6 +14,8 @@
 
 use rustc_hash::FxHashMap;
 
+use crate::batch::utf16_units;
+
 /// Stands for the row's first key's text.
 pub const KEY_MARK: u8 = 0x1f;
 /// A dictionary name follows a comma, a brace, or stands alone (`,"name":`, `{"name":`, `"name":`).
@@ -86,11 +88,6 @@ pub struct Compactor {
 /// `,"x..":` or `{"x..":`: a token that spells a field name of its own.
 fn spells_name(token: &[u8]) -> bool {
     token.len() > 2 && (token[0] == COMMA || token[0] == BRACE) && token[1] == QUOTE
-}
-
-/// UTF-16 code units of UTF-8 text (what JS's `length` counts).
-pub fn utf16_units(text: &[u8]) -> usize {
-    text.iter().map(|&b| usize::from((b & 0xc0) != 0x80) + usize::from(b >= 0xf0)).sum()
 }
 
 /// Whether `text` is at `at` of `s`, ending by `to`; its first byte is known to match.
@@ -339,10 +336,5 @@ mod tests {
     fn an_escaped_quote_ends_no_name() {
         let c = compactor(Some((&["value"], true)));
         assert_eq!(compact(&c, r#"["a\":1"]"#, None).unwrap(), "[\"a\\\u{a}1\u{f}");
-    }
-
-    #[test]
-    fn utf16_units_count_as_js_does() {
-        assert_eq!(utf16_units("aé€😀".as_bytes()), 5);
     }
 }

@@ -102,7 +102,8 @@ use stepping_core::hash::{Identity, MultisetHash};
 use stepping_core::index::ScanStart;
 use stepping_core::indexed_zset::IndexedZSet;
 use stepping_core::key::{Direction, KeyLayout};
-use stepping_core::stored_form::{utf16_units, Compactor, Names};
+use stepping_core::batch::utf16_units;
+use stepping_core::stored_form::{Compactor, Names};
 use stepping_core::value::Value;
 use stepping_core::weight::{weight_from_f64, Weight};
 use stepping_core::zset::Change;
@@ -605,8 +606,8 @@ impl NativeCompactor {
         self.out.reserve(texts.len());
         for (i, text) in rows.iter().enumerate() {
             let start = self.out.len();
-            let key = keys.get(i);
-            if self.compactor.compact(text, (!key.is_empty()).then_some(key), &mut self.out).is_err() {
+            // A key of length 0 (none) is one the compactor leaves alone, like any of one unit.
+            if self.compactor.compact(text, Some(keys.get(i)), &mut self.out).is_err() {
                 return Ok(None);
             }
             out_lengths[i] = utf16_units(&self.out[start..]) as u32;
