@@ -242,7 +242,9 @@ test('row identities agree: TS hashText (ASCII fast path and UTF-8) and the nati
 
 test('the binding smoke test (every export of the addon, against the shared vectors) passes', (t) => {
   if (!native) return t.pass('the native addon is not built here')
-  const r = spawnSync(process.execPath, [path.join(root, 'crates/stepping-napi/smoke.cjs')], { cwd: root, encoding: 'utf8' })
+  // --expose-gc: the smoke test also checks that a collected table's handle is freed.
+  const r = spawnSync(process.execPath, ['--expose-gc', path.join(root, 'crates/stepping-napi/smoke.cjs')], { cwd: root, encoding: 'utf8' })
   t.is(r.status, 0, r.stdout + r.stderr)
+  t.regex(r.stdout, /a collected table's handle is refused/)
   t.regex(r.stdout, /\d+ passed, 0 failed/)
 })

@@ -218,6 +218,41 @@ check('bad input raises and changes nothing', () => {
   assert.equal(w.size, 1)
 })
 
+check('the table* functions reach a table by its handle, as its methods do', () => {
+  const a = new native.NativeZSet(2)
+  const b = new native.NativeZSet(2)
+  assert.equal(typeof a.handle, 'number')
+  assert.notEqual(a.handle, b.handle)
+  const args = applyArgs(people, [1, 2, 1, 1])
+  const outA = new Uint32Array(8)
+  const outB = new Uint32Array(8)
+  assert.equal(native.tableApply(a.handle, ...args, outA), b.apply(...args, outB))
+  assert.deepEqual([...outA], [...outB])
+  assert.equal(native.tableSize(a.handle), 3)
+  assert.equal(a.hash(), b.hash())
+  const texts = [people[0], people[1], '{"age":1,"name":"nobody"}']
+  const wa = new Float64Array(3)
+  const wb = new Float64Array(3)
+  native.tableWeightsOf(a.handle, Buffer.from(texts.join('')), Uint32Array.from(texts.map((t) => t.length)), wa)
+  b.weightsOf(Buffer.from(texts.join('')), Uint32Array.from(texts.map((t) => t.length)), wb)
+  assert.deepEqual([...wa], [2, 2, 0])
+  assert.deepEqual([...wa], [...wb])
+  const keys = keysOf(['"cy"', '"ann"'], [true], false)
+  const lookup = (call) => {
+    const slots = new Uint32Array(4)
+    const weights = new Float64Array(4)
+    const counts = new Uint32Array(2)
+    const n = call(Buffer.concat(keys), Uint32Array.from(keys.map((k) => k.length)), slots, weights, counts)
+    return [n, [...slots.subarray(0, n)], [...weights.subarray(0, n)], [...counts]]
+  }
+  const viaHandle = lookup((k, l, s, w, c) => native.tableLookup(a.handle, 0, k, l, true, s, w, c))
+  assert.deepEqual(viaHandle, lookup((k, l, s, w, c) => b.lookup(0, k, l, true, s, w, c)))
+  assert.deepEqual(viaHandle[3], [1, 1])
+  assert.throws(() => native.tableLookup(a.handle, 5, keys[0], Uint32Array.from([keys[0].length]), true, new Uint32Array(1), new Float64Array(1), new Uint32Array(0)), /no index 5/)
+  assert.throws(() => native.tableSize(0xfffffff), /no table has handle/)
+  assert.throws(() => native.tableApply(0xfffffff, ...args, outA), /no table has handle/)
+})
+
 const vectorsDir = path.join(root, 'testdata', 'vectors')
 const readVectors = (name) => {
   const file = path.join(vectorsDir, name)
@@ -259,4 +294,31 @@ if (keys) {
   })
 }
 
-console.log(`${checks} passed, 0 failed`)
+/** A table's handle is freed when the table is collected (needs node --expose-gc; async, so last). */
+async function handleFreedOnCollection() {
+  if (typeof global.gc !== 'function') return
+  const handle = (() => new native.NativeZSet(1).handle)()
+  assert.equal(native.tableSize(handle), 0)
+  // Finalizers run after the collection, on a later turn of the event loop.
+  for (let i = 0; i < 50; i++) {
+    global.gc()
+    await new Promise((resolve) => setImmediate(resolve))
+    try {
+      native.tableSize(handle)
+    } catch (e) {
+      assert.match(e.message, /no table has handle/)
+      checks++
+      console.log(`ok ${checks} - a collected table's handle is refused`)
+      return
+    }
+  }
+  assert.fail('the table was not collected, or its handle outlived it')
+}
+
+handleFreedOnCollection().then(
+  () => console.log(`${checks} passed, 0 failed`),
+  (e) => {
+    console.error(e)
+    process.exitCode = 1
+  },
+)

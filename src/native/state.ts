@@ -101,6 +101,8 @@ const textOf = (key: RowKey): string => (typeof key === 'number' ? String(key) :
 export class NativeStateTable<T> implements StateTable<T> {
   readonly backend = 'native' as const
   private readonly native: NativeZSet
+  /** `native`'s handle: the per-iteration calls go through the binding's functions (binding.ts says why). */
+  private readonly handle: number
   /** Row objects by slot (undefined in a free slot). */
   private rows: (T | undefined)[]
   /**
@@ -119,11 +121,12 @@ export class NativeStateTable<T> implements StateTable<T> {
     from?: { native: NativeZSet; rows: (T | undefined)[] },
   ) {
     this.native = from?.native ?? new binding.NativeZSet(indexes.length)
+    this.handle = this.native.handle
     this.rows = from?.rows ?? []
   }
 
   get size(): number {
-    return this.native.size
+    return this.binding.tableSize(this.handle)
   }
 
   get hash(): string {
@@ -177,7 +180,7 @@ export class NativeStateTable<T> implements StateTable<T> {
     const rowBytes = texts.bytes()
     const keyBytes = keys.bytes()
     const out = u32('changes', 2 * n)
-    const pairs = this.native.apply(rowBytes, rowLengths.subarray(0, n), weights.subarray(0, n), keyBytes, keyLengths.subarray(0, n * m), out)
+    const pairs = this.binding.tableApply(this.handle, rowBytes, rowLengths.subarray(0, n), weights.subarray(0, n), keyBytes, keyLengths.subarray(0, n * m), out)
     this.place(out, pairs, values)
   }
 
@@ -219,11 +222,11 @@ export class NativeStateTable<T> implements StateTable<T> {
     const n = encodedKeys.length
     const keyBytes = pack(keyPacker, encodedKeys, u32('keyLengths', n))
     const lengths = scratch.keyLengths.subarray(0, n)
-    let total = this.native.lookup(i, keyBytes, lengths, sorted, scratch.slots, scratch.slotWeights, counts)
+    let total = this.binding.tableLookup(this.handle, i, keyBytes, lengths, sorted, scratch.slots, scratch.slotWeights, counts)
     if (total > scratch.slots.length || total > scratch.slotWeights.length) {
       u32('slots', total)
       f64('slotWeights', total)
-      total = this.native.lookup(i, keyBytes, lengths, sorted, scratch.slots, scratch.slotWeights, counts)
+      total = this.binding.tableLookup(this.handle, i, keyBytes, lengths, sorted, scratch.slots, scratch.slotWeights, counts)
     }
     return total
   }
@@ -293,7 +296,7 @@ export class NativeStateTable<T> implements StateTable<T> {
     const n = texts.length
     const bytes = pack(rowPacker, texts, u32('rowLengths', n))
     const weights = f64('slotWeights', n)
-    this.native.weightsOf(bytes, scratch.rowLengths.subarray(0, n), weights)
+    this.binding.tableWeightsOf(this.handle, bytes, scratch.rowLengths.subarray(0, n), weights)
     return weights
   }
 
@@ -360,7 +363,7 @@ export class NativeStateTable<T> implements StateTable<T> {
 
   /** Every row's slot and weight, in `scratch.slots`/`scratch.slotWeights`. */
   private allSlots(): number {
-    const n = this.native.size
+    const n = this.size
     return this.native.entries(u32('slots', n), f64('slotWeights', n))
   }
 

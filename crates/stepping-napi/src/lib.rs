@@ -25,6 +25,7 @@
 //! class NativeZSet {
 //!   constructor(indexCount: number)
 //!   readonly size: number        // rows with a non-zero weight
+//!   readonly handle: number      // for the table* functions, while this object lives
 //!   readonly indexCount: number
 //!   apply(rows: Uint8Array, rowLengths: Uint32Array, weights: Float64Array,
 //!         keys: Uint8Array, keyLengths: Uint32Array, out: Uint32Array): number
@@ -49,6 +50,11 @@
 //! function encodeKeysFromCanonical(canonical: Uint8Array, offsets: Uint32Array,
 //!                                  ascending: boolean[], composite: boolean): EncodedBatch
 //! interface EncodedBatch { bytes: Buffer; offsets: Uint32Array }
+//! // apply, lookup, weightsOf and size of the table with a handle (see `Handles`):
+//! function tableApply(handle: number, ...applyArgs): number
+//! function tableLookup(handle: number, ...lookupArgs): number
+//! function tableWeightsOf(handle: number, ...weightsOfArgs): void
+//! function tableSize(handle: number): number
 //! class NativeCompactor {
 //!   constructor(tokens: string[])
 //!   setNames(names: string[] | null, full: boolean): void
@@ -92,17 +98,21 @@
 
 use std::cell::{Cell, RefCell};
 use std::fmt::Display;
-use std::ptr;
+use std::rc::Rc;
 
-use napi::bindgen_prelude::{Buffer, Float64ArraySlice, ObjectFinalize, Uint32Array, Uint32ArraySlice, Uint8ArraySlice};
+use napi::bindgen_prelude::{
+    Buffer, Float64ArraySlice, ObjectFinalize, Uint32Array, Uint32ArraySlice, Uint8ArraySlice,
+};
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
-use stepping_core::batch::{key_slices_from_lengths, offsets_from_lengths, LengthUnit, RowBatch, Segments, SegmentsBuilder};
+use stepping_core::batch::utf16_units;
+use stepping_core::batch::{
+    key_slices_from_lengths, offsets_from_lengths, LengthUnit, RowBatch, Segments, SegmentsBuilder,
+};
 use stepping_core::hash::{Identity, MultisetHash};
 use stepping_core::index::ScanStart;
 use stepping_core::indexed_zset::IndexedZSet;
 use stepping_core::key::{Direction, KeyLayout};
-use stepping_core::batch::utf16_units;
 use stepping_core::stored_form::{Compactor, Names};
 use stepping_core::value::Value;
 use stepping_core::weight::{weight_from_f64, Weight};
@@ -182,16 +192,69 @@ struct Scratch {
     weights: Vec<Weight>,
 }
 
-/// A Z-set with ordered indexes, holding per-row identity, weight, keys and slot.
-#[napi(custom_finalize)]
-pub struct NativeZSet {
-    // `RefCell` lets every method take `&self`, so `a.mergeFrom(a)` aliases
+/// A table's data, shared by its class object and its handle.
+struct Table {
+    // `RefCell` lets every call take `&self`, so `a.mergeFrom(a)` aliases
     // only shared references and is detected instead of being undefined behaviour.
     inner: RefCell<IndexedZSet>,
     scratch: RefCell<Scratch>,
     /// Bytes reported to V8 as kept alive by this object (so that garbage tables
     /// are collected as promptly as their real size deserves).
     reported: Cell<i64>,
+}
+
+/// A Z-set with ordered indexes, holding per-row identity, weight, keys and slot.
+#[napi(custom_finalize)]
+pub struct NativeZSet {
+    table: Rc<Table>,
+    /// The table's number for the `table*` functions, until this object is collected.
+    handle: u32,
+}
+
+/// Tables by handle. The calls JS makes every iteration (`tableApply`,
+/// `tableLookup`, `tableWeightsOf`, `tableSize`) are plain functions taking a
+/// handle: napi-rs 3 roots `this` and registers a borrow of it for every class
+/// method, ~175 ns a call on the bench machine, where a function costs ~25 ns.
+/// A handle stays valid while its `NativeZSet` lives; the finalizer frees it
+/// for a later table to reuse, so JS keeps the object alongside its handle.
+/// An unknown handle is an error: a wrong handle never reaches freed memory.
+#[derive(Default)]
+struct Handles {
+    tables: Vec<Option<Rc<Table>>>,
+    free: Vec<u32>,
+}
+
+thread_local! {
+    // Per thread, as each worker thread has its own JS objects.
+    static HANDLES: RefCell<Handles> = RefCell::default();
+}
+
+fn register(table: &Rc<Table>) -> u32 {
+    HANDLES.with_borrow_mut(|h| match h.free.pop() {
+        Some(handle) => {
+            h.tables[handle as usize] = Some(Rc::clone(table));
+            handle
+        }
+        None => {
+            h.tables.push(Some(Rc::clone(table)));
+            (h.tables.len() - 1) as u32
+        }
+    })
+}
+
+fn unregister(handle: u32) {
+    HANDLES.with_borrow_mut(|h| {
+        if let Some(slot @ Some(_)) = h.tables.get_mut(handle as usize) {
+            *slot = None;
+            h.free.push(handle);
+        }
+    })
+}
+
+fn by_handle(handle: u32) -> Result<Rc<Table>> {
+    HANDLES
+        .with_borrow(|h| h.tables.get(handle as usize).and_then(|t| t.clone()))
+        .ok_or_else(|| invalid_arg(format!("no table has handle {handle}")))
 }
 
 /// Memory is reported to V8 in steps of this many bytes. Reporting every
@@ -203,9 +266,13 @@ const REPORT_STEP: i64 = 256 << 20;
 
 impl NativeZSet {
     fn wrap(inner: IndexedZSet) -> Self {
-        NativeZSet { inner: RefCell::new(inner), scratch: RefCell::default(), reported: Cell::new(0) }
+        let table = Rc::new(Table { inner: RefCell::new(inner), scratch: RefCell::default(), reported: Cell::new(0) });
+        let handle = register(&table);
+        NativeZSet { table, handle }
     }
+}
 
+impl Table {
     /// Tells V8 how much memory the table holds, when that changed noticeably.
     fn report_memory(&self, env: &Env) {
         let now = self.inner.borrow().allocated_bytes() as i64;
@@ -218,6 +285,10 @@ impl NativeZSet {
         }
     }
 
+    fn size(&self) -> u32 {
+        self.inner.borrow().rows().len() as u32
+    }
+
     fn check_index(&self, index: u32) -> Result<usize> {
         let count = self.inner.borrow().indexes().len();
         if (index as usize) < count {
@@ -226,59 +297,19 @@ impl NativeZSet {
             Err(invalid_arg(format!("no index {index}: the table has {count}")))
         }
     }
-}
 
-impl ObjectFinalize for NativeZSet {
-    fn finalize(self, env: Env) -> Result<()> {
-        let reported = self.reported.get();
-        if reported != 0 {
-            env.adjust_external_memory(-reported)?;
-        }
-        Ok(())
-    }
-}
-
-#[napi]
-impl NativeZSet {
-    #[napi(constructor)]
-    pub fn new(index_count: u32) -> Self {
-        NativeZSet::wrap(IndexedZSet::new(index_count as usize))
-    }
-
-    /// Number of rows with a non-zero weight.
-    #[napi(getter)]
-    pub fn size(&self) -> u32 {
-        self.inner.borrow().rows().len() as u32
-    }
-
-    /// Bytes the table holds (an estimate), as reported to V8.
-    #[napi(getter)]
-    pub fn allocated_bytes(&self) -> f64 {
-        self.inner.borrow().allocated_bytes() as f64
-    }
-
-    #[napi(getter)]
-    pub fn index_count(&self) -> u32 {
-        self.inner.borrow().indexes().len() as u32
-    }
-
-    /// Adds a batch of rows (not necessarily consolidated) with their keys; see the crate docs.
-    /// A key length of `0xFFFFFFFF` repeats the previous row's key for the same index.
-    #[napi]
+    /// `apply` (see the crate docs), with `out` already borrowed.
     #[allow(clippy::too_many_arguments)]
-    pub fn apply(
+    fn apply(
         &self,
-        env: Env,
+        env: &Env,
         rows: &[u8],
         row_lengths: &[u32],
         weights: &[f64],
         keys: &[u8],
         key_lengths: &[u32],
-        mut out: Uint32ArraySlice<'_>,
+        out: &mut [u32],
     ) -> Result<u32> {
-        // Safety (for every output array here): JS is blocked in this call, and the
-        // caller passes output arrays that share no memory with any other argument.
-        let out = unsafe { out.as_mut() };
         if out.len() < 2 * row_lengths.len() {
             return Err(invalid_arg("out must hold two entries per row"));
         }
@@ -295,87 +326,11 @@ impl NativeZSet {
             let changes = inner.add_batch(&batch, &keys).map_err(invalid_arg)?;
             write_changes(changes, out)
         };
-        self.report_memory(&env);
+        self.report_memory(env);
         Ok(pairs)
     }
 
-    /// Adds `factor ×` every row of `other` (which must have as many indexes);
-    /// a reported origin is the row's slot in `other`.
-    #[napi]
-    pub fn merge_from(&self, env: Env, other: &NativeZSet, factor: f64, mut out: Uint32ArraySlice<'_>) -> Result<u32> {
-        let out = unsafe { out.as_mut() };
-        let factor = weight_from_f64(factor).map_err(|e| invalid_arg(format!("factor {factor}: {e}")))?;
-        let copy;
-        let source = if ptr::eq(self, other) {
-            copy = self.inner.borrow().clone();
-            &copy
-        } else {
-            &*other.inner.borrow()
-        };
-        if out.len() < 2 * source.rows().len() {
-            return Err(invalid_arg("out must hold two entries per row of other"));
-        }
-        let pairs = {
-            let mut inner = self.inner.borrow_mut();
-            let changes = inner.add_from(source, factor).map_err(invalid_arg)?;
-            write_changes(changes, out)
-        };
-        self.report_memory(&env);
-        Ok(pairs)
-    }
-
-    /// An independent copy, with the same slots.
-    #[napi]
-    pub fn copy(&self, env: Env) -> NativeZSet {
-        let copy = NativeZSet::wrap(self.inner.borrow().clone());
-        copy.report_memory(&env);
-        copy
-    }
-
-    /// Negates every weight (the group inverse); slots are unchanged.
-    #[napi]
-    pub fn negate(&self) {
-        self.inner.borrow_mut().negate();
-    }
-
-    /// Multiplies every weight by an integer `factor`; 0 clears the Z-set.
-    #[napi]
-    pub fn scale(&self, env: Env, factor: f64) -> Result<()> {
-        let factor = weight_from_f64(factor).map_err(|e| invalid_arg(format!("factor {factor}: {e}")))?;
-        self.inner.borrow_mut().scale(factor).map_err(invalid_arg)?;
-        self.report_memory(&env);
-        Ok(())
-    }
-
-    /// Removes every row; slots are handed out from 0 again.
-    #[napi]
-    pub fn clear(&self, env: Env) {
-        self.inner.borrow_mut().clear();
-        self.report_memory(&env);
-    }
-
-    /// The multiset hash (spec §3) as 32 lowercase hex digits, kept up to date by every change.
-    #[napi]
-    pub fn hash(&self) -> String {
-        self.inner.borrow().rows().hash().to_string()
-    }
-
-    /// The multiset hash computed from every row (to check the incremental one).
-    #[napi]
-    pub fn recompute_hash(&self) -> String {
-        self.inner.borrow().rows().recompute_hash().to_string()
-    }
-
-    /// Equal as Z-sets (same rows, same weights), whatever the slots.
-    #[napi]
-    pub fn equals(&self, other: &NativeZSet) -> bool {
-        ptr::eq(self, other) || *self.inner.borrow().rows() == *other.inner.borrow().rows()
-    }
-
-    /// The weight of each given row (0 if absent).
-    #[napi]
-    pub fn weights_of(&self, rows: &[u8], row_lengths: &[u32], mut out: Float64ArraySlice<'_>) -> Result<()> {
-        let out = unsafe { out.as_mut() };
+    fn weights_of(&self, rows: &[u8], row_lengths: &[u32], out: &mut [f64]) -> Result<()> {
         if out.len() < row_lengths.len() {
             return Err(invalid_arg("out must hold one entry per row"));
         }
@@ -389,21 +344,14 @@ impl NativeZSet {
         Ok(())
     }
 
-    /// Rows under each of the given keys of index `index`; see the crate docs.
-    #[napi]
-    #[allow(clippy::too_many_arguments)]
-    pub fn lookup(
+    fn lookup(
         &self,
         index: u32,
         keys: &[u8],
         key_lengths: &[u32],
         sorted: bool,
-        mut out_slots: Uint32ArraySlice<'_>,
-        mut out_weights: Float64ArraySlice<'_>,
-        mut out_counts: Uint32ArraySlice<'_>,
+        (out_slots, out_weights, out_counts): (&mut [u32], &mut [f64], &mut [u32]),
     ) -> Result<u32> {
-        let (out_slots, out_weights, out_counts) =
-            unsafe { (out_slots.as_mut(), out_weights.as_mut(), out_counts.as_mut()) };
         let index = self.check_index(index)?;
         if !out_counts.is_empty() && out_counts.len() < key_lengths.len() {
             return Err(invalid_arg("outCounts must be empty or hold one entry per key"));
@@ -434,13 +382,170 @@ impl NativeZSet {
         }
         u32::try_from(total).map_err(|_| invalid_arg("more than 2^32 rows in one lookup"))
     }
+}
+
+impl ObjectFinalize for NativeZSet {
+    fn finalize(self, env: Env) -> Result<()> {
+        unregister(self.handle);
+        let reported = self.table.reported.get();
+        if reported != 0 {
+            env.adjust_external_memory(-reported)?;
+        }
+        Ok(())
+    }
+}
+
+#[napi]
+impl NativeZSet {
+    #[napi(constructor)]
+    pub fn new(index_count: u32) -> Self {
+        NativeZSet::wrap(IndexedZSet::new(index_count as usize))
+    }
+
+    /// Number of rows with a non-zero weight.
+    #[napi(getter)]
+    pub fn size(&self) -> u32 {
+        self.table.size()
+    }
+
+    /// This table's number for the `table*` functions (valid while this object lives).
+    #[napi(getter)]
+    pub fn handle(&self) -> u32 {
+        self.handle
+    }
+
+    /// Bytes the table holds (an estimate), as reported to V8.
+    #[napi(getter)]
+    pub fn allocated_bytes(&self) -> f64 {
+        self.table.inner.borrow().allocated_bytes() as f64
+    }
+
+    #[napi(getter)]
+    pub fn index_count(&self) -> u32 {
+        self.table.inner.borrow().indexes().len() as u32
+    }
+
+    /// Adds a batch of rows (not necessarily consolidated) with their keys; see the crate docs.
+    /// A key length of `0xFFFFFFFF` repeats the previous row's key for the same index.
+    #[napi]
+    #[allow(clippy::too_many_arguments)]
+    pub fn apply(
+        &self,
+        env: Env,
+        rows: &[u8],
+        row_lengths: &[u32],
+        weights: &[f64],
+        keys: &[u8],
+        key_lengths: &[u32],
+        mut out: Uint32ArraySlice<'_>,
+    ) -> Result<u32> {
+        // Safety (for every output array here): JS is blocked in this call, and the
+        // caller passes output arrays that share no memory with any other argument.
+        self.table.apply(&env, rows, row_lengths, weights, keys, key_lengths, unsafe { out.as_mut() })
+    }
+
+    /// Adds `factor ×` every row of `other` (which must have as many indexes);
+    /// a reported origin is the row's slot in `other`.
+    #[napi]
+    pub fn merge_from(&self, env: Env, other: &NativeZSet, factor: f64, mut out: Uint32ArraySlice<'_>) -> Result<u32> {
+        let out = unsafe { out.as_mut() };
+        let factor = weight_from_f64(factor).map_err(|e| invalid_arg(format!("factor {factor}: {e}")))?;
+        let copy;
+        let source = if Rc::ptr_eq(&self.table, &other.table) {
+            copy = self.table.inner.borrow().clone();
+            &copy
+        } else {
+            &*other.table.inner.borrow()
+        };
+        if out.len() < 2 * source.rows().len() {
+            return Err(invalid_arg("out must hold two entries per row of other"));
+        }
+        let pairs = {
+            let mut inner = self.table.inner.borrow_mut();
+            let changes = inner.add_from(source, factor).map_err(invalid_arg)?;
+            write_changes(changes, out)
+        };
+        self.table.report_memory(&env);
+        Ok(pairs)
+    }
+
+    /// An independent copy, with the same slots.
+    #[napi]
+    pub fn copy(&self, env: Env) -> NativeZSet {
+        let copy = NativeZSet::wrap(self.table.inner.borrow().clone());
+        copy.table.report_memory(&env);
+        copy
+    }
+
+    /// Negates every weight (the group inverse); slots are unchanged.
+    #[napi]
+    pub fn negate(&self) {
+        self.table.inner.borrow_mut().negate();
+    }
+
+    /// Multiplies every weight by an integer `factor`; 0 clears the Z-set.
+    #[napi]
+    pub fn scale(&self, env: Env, factor: f64) -> Result<()> {
+        let factor = weight_from_f64(factor).map_err(|e| invalid_arg(format!("factor {factor}: {e}")))?;
+        self.table.inner.borrow_mut().scale(factor).map_err(invalid_arg)?;
+        self.table.report_memory(&env);
+        Ok(())
+    }
+
+    /// Removes every row; slots are handed out from 0 again.
+    #[napi]
+    pub fn clear(&self, env: Env) {
+        self.table.inner.borrow_mut().clear();
+        self.table.report_memory(&env);
+    }
+
+    /// The multiset hash (spec §3) as 32 lowercase hex digits, kept up to date by every change.
+    #[napi]
+    pub fn hash(&self) -> String {
+        self.table.inner.borrow().rows().hash().to_string()
+    }
+
+    /// The multiset hash computed from every row (to check the incremental one).
+    #[napi]
+    pub fn recompute_hash(&self) -> String {
+        self.table.inner.borrow().rows().recompute_hash().to_string()
+    }
+
+    /// Equal as Z-sets (same rows, same weights), whatever the slots.
+    #[napi]
+    pub fn equals(&self, other: &NativeZSet) -> bool {
+        Rc::ptr_eq(&self.table, &other.table) || *self.table.inner.borrow().rows() == *other.table.inner.borrow().rows()
+    }
+
+    /// The weight of each given row (0 if absent).
+    #[napi]
+    pub fn weights_of(&self, rows: &[u8], row_lengths: &[u32], mut out: Float64ArraySlice<'_>) -> Result<()> {
+        self.table.weights_of(rows, row_lengths, unsafe { out.as_mut() })
+    }
+
+    /// Rows under each of the given keys of index `index`; see the crate docs.
+    #[napi]
+    #[allow(clippy::too_many_arguments)]
+    pub fn lookup(
+        &self,
+        index: u32,
+        keys: &[u8],
+        key_lengths: &[u32],
+        sorted: bool,
+        mut out_slots: Uint32ArraySlice<'_>,
+        mut out_weights: Float64ArraySlice<'_>,
+        mut out_counts: Uint32ArraySlice<'_>,
+    ) -> Result<u32> {
+        let out = unsafe { (out_slots.as_mut(), out_weights.as_mut(), out_counts.as_mut()) };
+        self.table.lookup(index, keys, key_lengths, sorted, out)
+    }
 
     /// Every row's slot and weight, in slot order; returns the row count (nothing
     /// is written if the arrays are shorter).
     #[napi]
     pub fn entries(&self, mut out_slots: Uint32ArraySlice<'_>, mut out_weights: Float64ArraySlice<'_>) -> u32 {
         let (out_slots, out_weights) = unsafe { (out_slots.as_mut(), out_weights.as_mut()) };
-        let inner = self.inner.borrow();
+        let inner = self.table.inner.borrow();
         let rows = inner.rows();
         if rows.len() <= out_slots.len().min(out_weights.len()) {
             for (k, row) in rows.iter().enumerate() {
@@ -467,7 +572,7 @@ impl NativeZSet {
     ) -> Result<i64> {
         let (out_slots, out_weights, out_key_lengths, out_bytes) =
             unsafe { (out_slots.as_mut(), out_weights.as_mut(), out_key_lengths.as_mut(), out_bytes.as_mut()) };
-        let index = self.check_index(index)?;
+        let index = self.table.check_index(index)?;
         let start = match after.len() {
             0 => ScanStart::First,
             n if n >= 16 => {
@@ -477,7 +582,7 @@ impl NativeZSet {
             _ => return Err(invalid_arg("after must be a key followed by 16 identity bytes")),
         };
         let limit = (limit as usize).min(out_slots.len()).min(out_weights.len()).min(out_key_lengths.len());
-        let mut inner = self.inner.borrow_mut();
+        let mut inner = self.table.inner.borrow_mut();
         let mut found = Vec::with_capacity(limit.min(4096));
         let mut used = 0usize;
         let mut full = false;
@@ -506,6 +611,52 @@ impl NativeZSet {
         let n = found.len() as i64;
         Ok(if full { -(n + 1) } else { n })
     }
+}
+
+/// `NativeZSet.apply` of the table with this handle.
+#[napi]
+#[allow(clippy::too_many_arguments)]
+pub fn table_apply(
+    env: Env,
+    handle: u32,
+    rows: &[u8],
+    row_lengths: &[u32],
+    weights: &[f64],
+    keys: &[u8],
+    key_lengths: &[u32],
+    mut out: Uint32ArraySlice<'_>,
+) -> Result<u32> {
+    // Safety: as in `NativeZSet.apply`.
+    by_handle(handle)?.apply(&env, rows, row_lengths, weights, keys, key_lengths, unsafe { out.as_mut() })
+}
+
+/// `NativeZSet.lookup` of the table with this handle.
+#[napi]
+#[allow(clippy::too_many_arguments)]
+pub fn table_lookup(
+    handle: u32,
+    index: u32,
+    keys: &[u8],
+    key_lengths: &[u32],
+    sorted: bool,
+    mut out_slots: Uint32ArraySlice<'_>,
+    mut out_weights: Float64ArraySlice<'_>,
+    mut out_counts: Uint32ArraySlice<'_>,
+) -> Result<u32> {
+    let out = unsafe { (out_slots.as_mut(), out_weights.as_mut(), out_counts.as_mut()) };
+    by_handle(handle)?.lookup(index, keys, key_lengths, sorted, out)
+}
+
+/// `NativeZSet.weightsOf` of the table with this handle.
+#[napi]
+pub fn table_weights_of(handle: u32, rows: &[u8], row_lengths: &[u32], mut out: Float64ArraySlice<'_>) -> Result<()> {
+    by_handle(handle)?.weights_of(rows, row_lengths, unsafe { out.as_mut() })
+}
+
+/// `NativeZSet.size` of the table with this handle.
+#[napi]
+pub fn table_size(handle: u32) -> Result<u32> {
+    Ok(by_handle(handle)?.size())
 }
 
 /// Each row's identity (spec §2) as 16 bytes `h1‖h2‖h3‖h4`, rows back to back.
@@ -612,7 +763,8 @@ impl NativeCompactor {
             }
             out_lengths[i] = utf16_units(&self.out[start..]) as u32;
         }
-        let joined = std::str::from_utf8(&self.out).map_err(|e| invalid_arg(format!("internal: stored form is not UTF-8: {e}")))?;
+        let joined = std::str::from_utf8(&self.out)
+            .map_err(|e| invalid_arg(format!("internal: stored form is not UTF-8: {e}")))?;
         Ok(Some(joined.to_owned()))
     }
 }
