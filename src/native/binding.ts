@@ -26,7 +26,6 @@ export interface NativeZSet {
   /** The table's number for the binding's `table*` functions, valid while this object lives. */
   readonly handle: number
   readonly indexCount: number
-  apply(rows: Uint8Array, rowLengths: Uint32Array, weights: Float64Array, keys: Uint8Array, keyLengths: Uint32Array, out: Uint32Array): number
   mergeFrom(other: NativeZSet, factor: number, out: Uint32Array): number
   copy(): NativeZSet
   negate(): void
@@ -35,16 +34,6 @@ export interface NativeZSet {
   hash(): string
   recomputeHash(): string
   equals(other: NativeZSet): boolean
-  weightsOf(rows: Uint8Array, rowLengths: Uint32Array, out: Float64Array): void
-  lookup(
-    index: number,
-    keys: Uint8Array,
-    keyLengths: Uint32Array,
-    sorted: boolean,
-    outSlots: Uint32Array,
-    outWeights: Float64Array,
-    outCounts: Uint32Array,
-  ): number
   entries(outSlots: Uint32Array, outWeights: Float64Array): number
   scan(
     index: number,
@@ -72,9 +61,9 @@ export interface Binding {
   multisetHash(canonical: Uint8Array, offsets: Uint32Array, weights: Float64Array): string
   encodeKeysFromCanonical(canonical: Uint8Array, offsets: Uint32Array, ascending: boolean[], composite: boolean): EncodedBatch
   /**
-   * The calls made every iteration, by handle (`NativeZSet.handle`): a class
-   * method costs ~175 ns more per call than a function in napi-rs 3, which
-   * registers a borrow of `this` for each.
+   * A table's calls made every iteration, by its handle (`NativeZSet.handle`):
+   * a class method costs ~175 ns more per call than a function in napi-rs 3,
+   * which registers a borrow of `this` for each.
    */
   tableApply(handle: number, rows: Uint8Array, rowLengths: Uint32Array, weights: Float64Array, keys: Uint8Array, keyLengths: Uint32Array, out: Uint32Array): number
   tableLookup(
@@ -103,7 +92,7 @@ export function platformTriple(): string {
 }
 
 /** Methods and functions this version of the library calls: an addon built from older sources lacks some. */
-const API = ['apply', 'mergeFrom', 'copy', 'weightsOf', 'lookup', 'entries', 'scan', 'hash'] as const
+const API = ['mergeFrom', 'copy', 'entries', 'scan', 'hash'] as const
 const FUNCTIONS = ['tableApply', 'tableLookup', 'tableWeightsOf', 'tableSize'] as const
 
 function load(): { binding?: Binding; errors: string[] } {

@@ -27,8 +27,6 @@
 //!   readonly size: number        // rows with a non-zero weight
 //!   readonly handle: number      // for the table* functions, while this object lives
 //!   readonly indexCount: number
-//!   apply(rows: Uint8Array, rowLengths: Uint32Array, weights: Float64Array,
-//!         keys: Uint8Array, keyLengths: Uint32Array, out: Uint32Array): number
 //!   mergeFrom(other: NativeZSet, factor: number, out: Uint32Array): number
 //!   copy(): NativeZSet
 //!   negate(): void
@@ -37,9 +35,6 @@
 //!   hash(): string                                 // 32 hex digits, spec §3, kept incrementally
 //!   recomputeHash(): string                        // the same, from scratch (for checks)
 //!   equals(other: NativeZSet): boolean
-//!   weightsOf(rows: Uint8Array, rowLengths: Uint32Array, out: Float64Array): void
-//!   lookup(index: number, keys: Uint8Array, keyLengths: Uint32Array, sorted: boolean,
-//!          outSlots: Uint32Array, outWeights: Float64Array, outCounts: Uint32Array): number
 //!   entries(outSlots: Uint32Array, outWeights: Float64Array): number
 //!   scan(index: number, after: Uint8Array, prefix: Uint8Array, limit: number,
 //!        outSlots: Uint32Array, outWeights: Float64Array, outKeyLengths: Uint32Array,
@@ -50,11 +45,16 @@
 //! function encodeKeysFromCanonical(canonical: Uint8Array, offsets: Uint32Array,
 //!                                  ascending: boolean[], composite: boolean): EncodedBatch
 //! interface EncodedBatch { bytes: Buffer; offsets: Uint32Array }
-//! // apply, lookup, weightsOf and size of the table with a handle (see `Handles`):
-//! function tableApply(handle: number, ...applyArgs): number
-//! function tableLookup(handle: number, ...lookupArgs): number
-//! function tableWeightsOf(handle: number, ...weightsOfArgs): void
-//! function tableSize(handle: number): number
+//! // The calls made every iteration take the table's handle (see `Handles`):
+//! function tableApply(handle: number, rows: Uint8Array, rowLengths: Uint32Array,
+//!                     weights: Float64Array, keys: Uint8Array, keyLengths: Uint32Array,
+//!                     out: Uint32Array): number
+//! function tableWeightsOf(handle: number, rows: Uint8Array, rowLengths: Uint32Array,
+//!                         out: Float64Array): void
+//! function tableLookup(handle: number, index: number, keys: Uint8Array,
+//!                      keyLengths: Uint32Array, sorted: boolean, outSlots: Uint32Array,
+//!                      outWeights: Float64Array, outCounts: Uint32Array): number
+//! function tableSize(handle: number): number       // = size
 //! class NativeCompactor {
 //!   constructor(tokens: string[])
 //!   setNames(names: string[] | null, full: boolean): void
@@ -63,7 +63,7 @@
 //! }
 //! ```
 //!
-//! - `apply` adds a batch (not necessarily consolidated) and writes into `out`
+//! - `tableApply` adds a batch (not necessarily consolidated) and writes into `out`
 //!   (at least 2 × rows long) one pair per row that appeared or disappeared:
 //!   `(slot, origin)` for a new row, where `origin` is the input position of the
 //!   row's first occurrence — JS stores that row's object at `slot` — and
@@ -75,8 +75,8 @@
 //! - `mergeFrom` adds `factor ×` another table with the same indexes; the same
 //!   pairs, with `origin` the row's slot in `other` (`out` at least 2 × other.size).
 //! - `copy` is an independent copy with the same slots.
-//! - `weightsOf` writes each given row's weight (0 if absent) into `out`.
-//! - `lookup` finds the rows under each key of index `index` and writes their
+//! - `tableWeightsOf` writes each given row's weight (0 if absent) into `out`.
+//! - `tableLookup` finds the rows under each key of index `index` and writes their
 //!   slots and weights, key after key (within a key in identity order when
 //!   `sorted`, else in storage order), and, if `outCounts` is not empty, the
 //!   number of rows of each key. Returns the total; when that exceeds
@@ -298,7 +298,6 @@ impl Table {
         }
     }
 
-    /// `apply` (see the crate docs), with `out` already borrowed.
     #[allow(clippy::too_many_arguments)]
     fn apply(
         &self,
@@ -425,25 +424,6 @@ impl NativeZSet {
         self.table.inner.borrow().indexes().len() as u32
     }
 
-    /// Adds a batch of rows (not necessarily consolidated) with their keys; see the crate docs.
-    /// A key length of `0xFFFFFFFF` repeats the previous row's key for the same index.
-    #[napi]
-    #[allow(clippy::too_many_arguments)]
-    pub fn apply(
-        &self,
-        env: Env,
-        rows: &[u8],
-        row_lengths: &[u32],
-        weights: &[f64],
-        keys: &[u8],
-        key_lengths: &[u32],
-        mut out: Uint32ArraySlice<'_>,
-    ) -> Result<u32> {
-        // Safety (for every output array here): JS is blocked in this call, and the
-        // caller passes output arrays that share no memory with any other argument.
-        self.table.apply(&env, rows, row_lengths, weights, keys, key_lengths, unsafe { out.as_mut() })
-    }
-
     /// Adds `factor ×` every row of `other` (which must have as many indexes);
     /// a reported origin is the row's slot in `other`.
     #[napi]
@@ -515,29 +495,6 @@ impl NativeZSet {
     #[napi]
     pub fn equals(&self, other: &NativeZSet) -> bool {
         Rc::ptr_eq(&self.table, &other.table) || *self.table.inner.borrow().rows() == *other.table.inner.borrow().rows()
-    }
-
-    /// The weight of each given row (0 if absent).
-    #[napi]
-    pub fn weights_of(&self, rows: &[u8], row_lengths: &[u32], mut out: Float64ArraySlice<'_>) -> Result<()> {
-        self.table.weights_of(rows, row_lengths, unsafe { out.as_mut() })
-    }
-
-    /// Rows under each of the given keys of index `index`; see the crate docs.
-    #[napi]
-    #[allow(clippy::too_many_arguments)]
-    pub fn lookup(
-        &self,
-        index: u32,
-        keys: &[u8],
-        key_lengths: &[u32],
-        sorted: bool,
-        mut out_slots: Uint32ArraySlice<'_>,
-        mut out_weights: Float64ArraySlice<'_>,
-        mut out_counts: Uint32ArraySlice<'_>,
-    ) -> Result<u32> {
-        let out = unsafe { (out_slots.as_mut(), out_weights.as_mut(), out_counts.as_mut()) };
-        self.table.lookup(index, keys, key_lengths, sorted, out)
     }
 
     /// Every row's slot and weight, in slot order; returns the row count (nothing
@@ -613,7 +570,9 @@ impl NativeZSet {
     }
 }
 
-/// `NativeZSet.apply` of the table with this handle.
+/// Adds a batch of rows (not necessarily consolidated) with their keys to the table
+/// with this handle; see the crate docs. A key length of `0xFFFFFFFF` repeats the
+/// previous row's key for the same index.
 #[napi]
 #[allow(clippy::too_many_arguments)]
 pub fn table_apply(
@@ -626,11 +585,12 @@ pub fn table_apply(
     key_lengths: &[u32],
     mut out: Uint32ArraySlice<'_>,
 ) -> Result<u32> {
-    // Safety: as in `NativeZSet.apply`.
+    // Safety (for every output array here): JS is blocked in this call, and the
+    // caller passes output arrays that share no memory with any other argument.
     by_handle(handle)?.apply(&env, rows, row_lengths, weights, keys, key_lengths, unsafe { out.as_mut() })
 }
 
-/// `NativeZSet.lookup` of the table with this handle.
+/// Rows under each of the given keys of index `index`; see the crate docs.
 #[napi]
 #[allow(clippy::too_many_arguments)]
 pub fn table_lookup(
@@ -647,13 +607,13 @@ pub fn table_lookup(
     by_handle(handle)?.lookup(index, keys, key_lengths, sorted, out)
 }
 
-/// `NativeZSet.weightsOf` of the table with this handle.
+/// The weight of each given row (0 if absent).
 #[napi]
 pub fn table_weights_of(handle: u32, rows: &[u8], row_lengths: &[u32], mut out: Float64ArraySlice<'_>) -> Result<()> {
     by_handle(handle)?.weights_of(rows, row_lengths, unsafe { out.as_mut() })
 }
 
-/// `NativeZSet.size` of the table with this handle.
+/// `NativeZSet.size` by handle.
 #[napi]
 pub fn table_size(handle: u32) -> Result<u32> {
     Ok(by_handle(handle)?.size())
