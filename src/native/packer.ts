@@ -73,6 +73,11 @@ export class Packer {
   }
 }
 
+/** The length to give a reused scratch array (lengths, weights, results) that must hold `n` items. */
+export function scratchLength(n: number): number {
+  return Math.max(1024, 2 ** Math.ceil(Math.log2(n)))
+}
+
 /** Packs `strings` into `packer`'s buffer, their lengths into `lengths`: one boundary crossing for all. */
 export function pack(packer: Packer, strings: readonly string[], lengths: Uint32Array): Uint8Array {
   packer.reset()

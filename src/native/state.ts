@@ -20,7 +20,7 @@ import { encodedKeyOf, type Index } from '../zset/indexes.js'
 import { type StateTable, TsStateTable, splitByKey } from '../zset/state.js'
 import { type Entry, type RowKey, ZSet } from '../zset/zset.js'
 import type { Binding, NativeZSet } from './binding.js'
-import { Packer, SAME_AS_PREVIOUS_ROW, pack } from './packer.js'
+import { Packer, SAME_AS_PREVIOUS_ROW, pack, scratchLength } from './packer.js'
 
 /**
  * An entry handed out by a lookup. Its row key (the canonical text) is made on
@@ -64,17 +64,13 @@ const scratch = {
   slotWeights: new Float64Array(1024),
 }
 
-function bigger(n: number): number {
-  return Math.max(1024, 2 ** Math.ceil(Math.log2(n)))
-}
-
 function u32(name: 'rowLengths' | 'keyLengths' | 'changes' | 'slots' | 'counts', n: number): Uint32Array {
-  if (scratch[name].length < n) scratch[name] = new Uint32Array(bigger(n))
+  if (scratch[name].length < n) scratch[name] = new Uint32Array(scratchLength(n))
   return scratch[name]
 }
 
 function f64(name: 'weights' | 'slotWeights', n: number): Float64Array {
-  if (scratch[name].length < n) scratch[name] = new Float64Array(bigger(n))
+  if (scratch[name].length < n) scratch[name] = new Float64Array(scratchLength(n))
   return scratch[name]
 }
 

@@ -7,7 +7,7 @@
  */
 import type { NameDictionary } from '../stores/names.js'
 import type { Binding, NativeCompactor } from './binding.js'
-import { Packer, SAME_AS_PREVIOUS_ROW, pack } from './packer.js'
+import { Packer, SAME_AS_PREVIOUS_ROW, pack, scratchLength } from './packer.js'
 
 /** Texts, and the first keys' texts (latin1 would not do: they hold any character). */
 const textPacker = new Packer('utf8')
@@ -62,7 +62,7 @@ export function compactBatch(
   if (compactor === undefined) return undefined
   const n = canonicals.length
   if (textLengths.length < n) {
-    const size = 2 ** Math.ceil(Math.log2(n))
+    const size = scratchLength(n)
     textLengths = new Uint32Array(size)
     keyLengths = new Uint32Array(size)
     outLengths = new Uint32Array(size)

@@ -500,10 +500,10 @@ function compactRange(s: string, from: number, to: number, out: string, names: N
         continue
       }
     }
+    // `[{"key":` is `[` and one mark, `[{"name":` `[` and a name: `[{` leaves them their `{`.
+    if (t < candidates.length && c === BRACKET && next === BRACE && s.charCodeAt(i + 2) === QUOTE && braceTakes(s, i + 1, to, names)) continue
     for (; t < candidates.length; t++) {
       const token = candidates[t]!
-      // `[{"key":` is `[` and one mark, `[{"name":` `[` and a name: `[{` leaves them their `{`.
-      if (c === BRACKET && next === BRACE && s.charCodeAt(i + 2) === QUOTE && braceTakes(s, i + 1, to, names)) break
       if (textAt(s, i, to, token)) {
         out += s.slice(copied, i) + MARKS_BY_FIRST[c]![t]!
         i += token.length - 1

@@ -181,27 +181,22 @@ impl Compactor {
                     }
                 }
             }
-            let mut matched = false;
-            for (token, mark) in &candidates[before..] {
-                // `[{"key":` is `[` and one mark, `[{"name":` `[` and a name: `[{` leaves them their `{`.
-                if c == BRACKET
-                    && next == Some(BRACE)
-                    && s.get(i + 2) == Some(&QUOTE)
-                    && self.brace_takes(s, i + 1, to)?
-                {
-                    break;
-                }
-                if text_at(s, i, to, token) {
+            let rest = &candidates[before..];
+            // `[{"key":` is `[` and one mark, `[{"name":` `[` and a name: `[{` leaves them their `{`.
+            let leaves_brace = !rest.is_empty()
+                && c == BRACKET
+                && next == Some(BRACE)
+                && s.get(i + 2) == Some(&QUOTE)
+                && self.brace_takes(s, i + 1, to)?;
+            let found = if leaves_brace { None } else { rest.iter().find(|(token, _)| text_at(s, i, to, token)) };
+            match found {
+                Some((token, mark)) => {
                     out.extend_from_slice(&s[copied..i]);
                     out.push(*mark);
                     i += token.len();
                     copied = i;
-                    matched = true;
-                    break;
                 }
-            }
-            if !matched {
-                i += 1;
+                None => i += 1,
             }
         }
         out.extend_from_slice(&s[copied..to]);
