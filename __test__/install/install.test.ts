@@ -1,13 +1,16 @@
 /**
- * What `npm install stepping` gives a user, checked without network: build the
- * package and this machine's native addon, `npm pack` the main package and the
- * platform package (npm/<triple>), install both from the tarballs into a fresh
- * project with `--offline`, and run a query there (native backend); then
+ * What `npm install stepping` gives a user: build the package and this
+ * machine's native addon, `npm pack` the main package and the platform package
+ * (npm/<triple>), install both from the tarballs into a fresh project, and run
+ * a query there (native backend); then
  * install the main package alone and run the same query (pure-TS backend, one
  * warning line).
  *
  * Dependencies resolve from the npm cache filled by the checkout's own
- * `npm install`. better-sqlite3 would build from source when offline; to keep
+ * `npm install` (`--prefer-offline`: that install follows the lock, so the
+ * cache may lack a dependency's metadata, which then comes from the registry;
+ * with `--offline` such a cache failed with ENOTCACHED). The tarballs are
+ * always the local ones. better-sqlite3 would build from source here; to keep
  * this test to about a minute its install script is handed the checkout's
  * already-built binary through prebuild-install's local-prebuilds directory
  * (falling back to a source build, with npm_config_nodedir, if that is absent).
@@ -100,7 +103,7 @@ async function betterSqlitePrebuild(t: ExecutionContext): Promise<string | undef
   return prebuilds
 }
 
-/** A fresh project, with the tarballs installed offline. */
+/** A fresh project, with the tarballs installed (dependencies from the cache where it has them). */
 async function installInto(t: ExecutionContext, name: string, tarballs: readonly string[], npmFlags: readonly string[] = []): Promise<string> {
   const dir = join(work, name)
   mkdirSync(dir)
@@ -110,7 +113,7 @@ async function installInto(t: ExecutionContext, name: string, tarballs: readonly
   )
   writeFileSync(join(dir, 'query.mjs'), QUERY_SCRIPT)
   const env = childEnv(prebuildsDir ? { npm_config_better_sqlite3_local_prebuilds: prebuildsDir } : {})
-  await ok(t, npm, ['install', '--offline', '--no-audit', '--no-fund', ...npmFlags, ...tarballs.map((f) => join(work, f))], dir, env)
+  await ok(t, npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', ...npmFlags, ...tarballs.map((f) => join(work, f))], dir, env)
   return dir
 }
 
@@ -201,7 +204,7 @@ test.serial('npm pack ships compiled JS and types only, and the platform package
   prebuildsDir = await betterSqlitePrebuild(t)
 })
 
-test.serial('installed with the platform package, offline: the query runs on the native backend', async (t) => {
+test.serial('installed with the platform package: the query runs on the native backend', async (t) => {
   t.timeout(STEP_TIMEOUT_MS)
   if (!mainTarball || !platformTarball) return t.fail('packing failed')
   const project = await installInto(t, 'with-native', [mainTarball, platformTarball])
@@ -220,7 +223,7 @@ test.serial('installed with the platform package, offline: the query runs on the
   t.regex(inspect.stdout, /delay tables: 6/)
 })
 
-test.serial('installed alone, offline: the same query runs on the TS backend with one warning', async (t) => {
+test.serial('installed alone: the same query runs on the TS backend with one warning', async (t) => {
   t.timeout(STEP_TIMEOUT_MS)
   if (!mainTarball) return t.fail('packing failed')
   // --omit=optional: once this version is published, the npm cache may hold the real platform package.
