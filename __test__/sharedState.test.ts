@@ -9,7 +9,9 @@ import test from 'ava'
 import * as st from '../src/index.js'
 import { storeTest } from './helpers/stores.js'
 import { assertRows } from './helpers/zsets.js'
-import { groupTotalsOf, type StateReader } from '../src/runtime/view.js'
+import { groupTotalsOf, type StateReader, supportOf } from '../src/runtime/view.js'
+import { GROUP_KEY_INDEX } from '../src/stores/store.js'
+import { EntryRows, listsOf } from '../src/zset/rowsByKey.js'
 import { rowKey } from '../src/values/encode.js'
 import { ZSet } from '../src/zset/zset.js'
 
@@ -139,15 +141,42 @@ test('group totals read as (sum, key) pairs carry the row key the pair encodes t
   ]
   const z = new ZSet<unknown>()
   for (const row of totals) z.addWeight(rowKey(row), row, 1)
+  // Each total is stored under its group key (the right side); a lookup by group key lists them key by key.
+  const groupKey = (row: (typeof totals)[number]) => GROUP_KEY_INDEX.encodeKey(row.right)
   const reader: StateReader<unknown> = {
-    lookupEach: async () => [],
+    lookupEach: async (_index, keys) => new EntryRows(keys.map((k) => [...z.entries.values()].filter((e) => groupKey(e.value as (typeof totals)[number]) === k))),
     lookupRows: async () => new ZSet(),
     scan: async function* () {},
     readAll: async () => z,
   }
+  const expected = (rows: typeof totals) => rows.filter((r) => r.left.count !== 0).map((r) => [rowKey(st.pair(r.left.sum, r.right)), 1]).sort()
   const pairs = await groupTotalsOf(reader).readAll()
+  t.deepEqual([...pairs.entries.values()].map((e) => [e.key, e.weight]).sort(), expected(totals))
+  // By group key, key by key: a group whose count is 0 has no pair; a key with no group has none either.
+  const keys = [totals[3]!, totals[0]!, totals[2]!].map(groupKey).concat(GROUP_KEY_INDEX.encodeKey('nobody'))
+  const found = listsOf(await groupTotalsOf(reader).lookupEach(GROUP_KEY_INDEX, keys))
   t.deepEqual(
-    [...pairs.entries.values()].map((e) => [e.key, e.weight]).sort(),
-    totals.filter((r) => r.left.count !== 0).map((r) => [rowKey(st.pair(r.left.sum, r.right)), 1]).sort(),
+    found.map((list) => list.map((e) => [e.key, e.weight])),
+    [[], expected([totals[0]!]), expected([totals[2]!]), []],
   )
+})
+
+test('a support read key by key keeps the rows of positive weight, each once, and their texts', async (t) => {
+  const rows = [
+    { g: 1, v: 'a' },
+    { g: 1, v: 'b' },
+    { g: 2, v: 'c' },
+    { g: 2, v: 'd' },
+  ]
+  const weights = [3, -1, 1, 0]
+  const byG = st.index<{ g: number; v: string }>((r) => r.g, { name: 'g' })
+  const state: StateReader<{ g: number; v: string }> = {
+    lookupEach: async (_index, keys) =>
+      new EntryRows(keys.map((k) => rows.flatMap((r, i) => (byG.encodeKey(r.g) === k ? [{ key: rowKey(r), value: r, weight: weights[i]! }] : [])))),
+    lookupRows: async () => new ZSet(),
+    scan: async function* () {},
+    readAll: async () => new ZSet(),
+  }
+  const found = listsOf(await supportOf(state).lookupEach(byG as st.Index<{ g: number; v: string }, unknown>, [byG.encodeKey(2), byG.encodeKey(1)]))
+  t.deepEqual(found, [[{ key: rowKey(rows[2]), value: rows[2], weight: 1 }], [{ key: rowKey(rows[0]), value: rows[0], weight: 1 }]])
 })

@@ -15,6 +15,7 @@ import { NativeStateTable } from '../../src/native/state.js'
 import { canonical } from '../../src/values/encode.js'
 import { hashText } from '../../src/values/hash.js'
 import type { Index } from '../../src/zset/indexes.js'
+import { listsOf } from '../../src/zset/rowsByKey.js'
 import { createStateTable, type StateTable, TsStateTable } from '../../src/zset/state.js'
 import { ZSet } from '../../src/zset/zset.js'
 
@@ -84,13 +85,12 @@ function same(t: { deepEqual: (a: unknown, b: unknown, m?: string) => void; is: 
   const encoded = ks.map((k) => byK.encodeKey(k))
   t.deepEqual(contents(b.lookupKeys(byK, encoded).iter()), contents(a.lookupKeys(byK, encoded).iter()), 'lookupKeys')
   t.deepEqual(contents(b.lookupKeys(byN, [byN.encodeKey(0)]).iter()), contents(a.lookupKeys(byN, [byN.encodeKey(0)]).iter()), 'lookupKeys (undeclared)')
-  // Per-key lists (what joins read); the native table reuses the entries it handed out before, so this
-  // also checks that a change to a row (or its weight) is seen by the next read.
+  // Rows key by key (what joins read), read after every change: a changed row (or weight) must be seen.
   const eachOf = (x: StateTable<Row>, index: Index<Row, any>, keys: string[]) =>
-    x.lookupEach(index, keys).map((list) => contents(list.map((e) => [e.value, e.weight] as [unknown, number])))
+    listsOf(x.lookupEach(index, keys)).map((list) => contents(list.map((e) => [e.value, e.weight] as [unknown, number])))
   t.deepEqual(eachOf(b, byK, encoded), eachOf(a, byK, encoded), 'lookupEach')
-  // The native table keeps no texts: the row keys its entries give are made again, and must be the stored ones.
-  const keysOf = (x: StateTable<Row>) => x.lookupEach(byK, encoded).map((list) => list.map((e) => String(e.key)).sort())
+  // The native table keeps no texts: the texts its rows give are made again, and must be the stored ones.
+  const keysOf = (x: StateTable<Row>) => listsOf(x.lookupEach(byK, encoded)).map((list) => list.map((e) => String(e.key)).sort())
   t.deepEqual(keysOf(b), keysOf(a), 'lookupEach row keys')
   t.deepEqual(eachOf(b, byN, [byN.encodeKey(0)]), eachOf(a, byN, [byN.encodeKey(0)]), 'lookupEach (undeclared)')
   const wanted = deltaOf(pool, pool.map((_, i) => [i, 1]))

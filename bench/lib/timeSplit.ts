@@ -13,6 +13,7 @@ import type { Vertex } from '../../src/graph/graph.js'
 import type { ScanRow, StateReader } from '../../src/runtime/view.js'
 import type { Store, Transaction } from '../../src/stores/store.js'
 import type { Index } from '../../src/zset/indexes.js'
+import type { RowsByKey } from '../../src/zset/rowsByKey.js'
 import type { Entry, ZSet } from '../../src/zset/zset.js'
 import { now } from './stats.js'
 
@@ -72,7 +73,7 @@ class TimedReader<T> implements StateReader<T> {
     private readonly clock: Clock,
   ) {}
 
-  lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<Entry<T>[][]> {
+  lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<RowsByKey<T>> {
     return this.clock.timed('storeReads', now(), this.inner.lookupEach(index, encodedKeys))
   }
 

@@ -3,8 +3,9 @@
  * in hash-grouped, lazily ordered indexes; JS keeps only the row objects, in
  * an array indexed by the slot Rust assigns (crates/README.md has the layout).
  * A row's canonical text is not kept: it is written once and made again from
- * the row when a reader needs it (entries handed out by lookups, which are
- * cached per slot). Keeping every text cost ~100 bytes per row of JS heap, and
+ * the row when a reader needs it (a lookup hands out row objects and weights,
+ * src/zset/rowsByKey.ts, and a join asks for texts only when its output is a
+ * ZSet). Keeping every text cost ~100 bytes per row of JS heap, and
  * the young-generation collector copied each one on its way to the old one.
  *
  * The boundary is batch-shaped and allocates no JS objects per row: a batch's
@@ -18,28 +19,10 @@ import type { ScanRow } from '../runtime/view.js'
 import { rowKey } from '../values/encode.js'
 import { encodedKeyOf, type Index } from '../zset/indexes.js'
 import { type StateTable, TsStateTable, splitByKey } from '../zset/state.js'
-import { type Entry, type RowKey, ZSet } from '../zset/zset.js'
+import { FlatRows, type RowsByKey } from '../zset/rowsByKey.js'
+import { type RowKey, ZSet } from '../zset/zset.js'
 import type { Binding, NativeZSet } from './binding.js'
 import { Packer, SAME_AS_PREVIOUS_ROW, pack, scratchLength } from './packer.js'
-
-/**
- * An entry handed out by a lookup. Its row key (the canonical text) is made on
- * first use: most readers — joins whose pairs feed linear operators — never
- * ask for it, and the table does not keep texts (see the top of this file).
- */
-class NativeEntry<T> implements Entry<T> {
-  private text: RowKey | undefined = undefined
-  id?: string = undefined
-
-  constructor(
-    readonly value: T,
-    public weight: number,
-  ) {}
-
-  get key(): RowKey {
-    return (this.text ??= rowKey(this.value))
-  }
-}
 
 /** `origin` of a row that disappeared, in `apply`/`mergeFrom` results. */
 const REMOVED = 0xffffffff
@@ -60,11 +43,10 @@ const scratch = {
   weights: new Float64Array(1024),
   changes: new Uint32Array(2048),
   slots: new Uint32Array(1024),
-  counts: new Uint32Array(1024),
   slotWeights: new Float64Array(1024),
 }
 
-function u32(name: 'rowLengths' | 'keyLengths' | 'changes' | 'slots' | 'counts', n: number): Uint32Array {
+function u32(name: 'rowLengths' | 'keyLengths' | 'changes' | 'slots', n: number): Uint32Array {
   if (scratch[name].length < n) scratch[name] = new Uint32Array(scratchLength(n))
   return scratch[name]
 }
@@ -81,14 +63,11 @@ function undeclared<T>(all: ZSet<T>, index: Index<T, unknown>): TsStateTable<T> 
   return table
 }
 
-/** At most this many cached lookup entries per table (a few MB): hot rows stay, a table read whole does not double its JS memory. */
-const ENTRY_CACHE_LIMIT = 65_536
-
 /**
  * A weight read from a Float64Array, as a small integer when it is one. Storing
  * the raw double into an entry would turn every entry's `weight` field (one
  * hidden class is shared by all entries) into a boxed double, and slow every
- * ZSet in the process down.
+ * ZSet in the process down; an array of them would hold doubles, not small integers.
  */
 const weightOf = (w: number): number => (w === (w | 0) ? w | 0 : w)
 
@@ -101,15 +80,6 @@ export class NativeStateTable<T> implements StateTable<T> {
   private readonly handle: number
   /** Row objects by slot (undefined in a free slot). */
   private rows: (T | undefined)[]
-  /**
-   * Entries handed out by `lookupEach`, by slot, made on first read and reused
-   * (weights refreshed on each read): a join re-reading hot rows allocates nothing.
-   * A slot whose row changes forgets its entry. (Only slots below the array's
-   * length are touched: writing far past it would turn the array into a dictionary.)
-   */
-  private entries: (Entry<T> | undefined)[] = []
-  /** How many entries the cache holds; a read that finds it full starts it afresh, so its memory stays bounded. */
-  private cachedEntries = 0
 
   constructor(
     private readonly binding: Binding,
@@ -182,20 +152,16 @@ export class NativeStateTable<T> implements StateTable<T> {
 
   /** Files the rows Rust placed: `out` holds (slot, origin) pairs, origin indexing `values` or REMOVED. */
   private place(out: Uint32Array, pairs: number, values: readonly (T | undefined)[]): void {
-    const { rows, entries } = this
+    const { rows } = this
     for (let k = 0; k < pairs; k++) {
-      const slot = out[2 * k]!
       const origin = out[2 * k + 1]!
-      rows[slot] = origin === REMOVED ? undefined : values[origin]
-      if (slot < entries.length) entries[slot] = undefined
+      rows[out[2 * k]!] = origin === REMOVED ? undefined : values[origin]
     }
   }
 
   release(): void {
     this.native.clear()
     this.rows = []
-    this.entries = []
-    this.cachedEntries = 0
   }
 
   copy(): NativeStateTable<T> {
@@ -236,42 +202,25 @@ export class NativeStateTable<T> implements StateTable<T> {
     return this.scratchToZSet(this.lookupSlots(i, encodedKeys, false, NO_COUNTS), out)
   }
 
-  lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): Entry<T>[][] {
+  lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): RowsByKey<T> {
     const i = this.indexNumber(index)
     if (i < 0) return splitByKey(this.lookupKeys(index, encodedKeys), index, encodedKeys)
     const n = encodedKeys.length
-    if (n === 0) return []
-    const counts = u32('counts', n)
-    this.lookupSlots(i, encodedKeys, false, counts.subarray(0, n))
+    const starts = new Uint32Array(n + 1)
+    if (n === 0) return new FlatRows<T>([], [], starts)
+    const total = this.lookupSlots(i, encodedKeys, false, starts.subarray(1))
+    // Counts to starts: key k's rows end where key k + 1's begin.
+    for (let k = 1; k <= n; k++) starts[k]! += starts[k - 1]!
+    // The row objects and weights as they are: no object per row (rowsByKey.ts says why).
     const { slots, slotWeights } = scratch
-    if (this.cachedEntries >= ENTRY_CACHE_LIMIT) {
-      this.entries.fill(undefined)
-      this.cachedEntries = 0
+    const { rows } = this
+    const values = new Array<T>(total)
+    const weights = new Array<number>(total)
+    for (let p = 0; p < total; p++) {
+      values[p] = rows[slots[p]!]!
+      weights[p] = weightOf(slotWeights[p]!)
     }
-    const { rows, entries } = this
-    // Grown in order, so the array stays dense (filling slots at random would make it a dictionary).
-    while (entries.length < rows.length) entries.push(undefined)
-    const out: Entry<T>[][] = new Array(n)
-    let p = 0
-    for (let k = 0; k < n; k++) {
-      const list: Entry<T>[] = new Array(counts[k]!)
-      for (let j = 0; j < list.length; j++, p++) {
-        const slot = slots[p]!
-        const w = weightOf(slotWeights[p]!)
-        let e = entries[slot]
-        if (e === undefined) {
-          e = new NativeEntry(rows[slot]!, w)
-          if (this.cachedEntries < ENTRY_CACHE_LIMIT) {
-            entries[slot] = e
-            this.cachedEntries++
-          }
-        }
-        else if (e.weight !== w) e.weight = w
-        list[j] = e
-      }
-      out[k] = list
-    }
-    return out
+    return new FlatRows(values, weights, starts)
   }
 
   /** The first `n` rows of `scratch.slots`/`scratch.slotWeights` as ZSet entries of `out`. */

@@ -13,6 +13,7 @@ import type { Index } from '../zset/indexes.js'
 import { type Entry, ZSet } from '../zset/zset.js'
 import { Bag } from '../zset/bag.js'
 import { KeyGroups } from '../zset/keyGroups.js'
+import type { RowsByKey } from '../zset/rowsByKey.js'
 import { ZSetView } from '../runtime/view.js'
 import { add } from './add.js'
 import type { StateOptions } from './delay.js'
@@ -81,9 +82,34 @@ function joinZSets<L, R>(out: Joined<L, R>, l: ZSet<L>, r: ZSet<R>, onLeft: Inde
     : joinWithRightBuckets(out, l, onLeft, bucketsByKey(r, onRight))
 }
 
-/** Every pair of rows sharing one key (the join is bilinear, so unconsolidated lists are fine). */
-function pairUp<L, R>(out: Joined<L, R>, lefts: Entry<L>[], rights: Entry<R>[]): void {
-  for (const le of lefts) for (const re of rights) emit(out, le, re)
+/**
+ * Every pair of a state row under key `k` and a changed row with that key (the
+ * join is bilinear, so unconsolidated rows are fine). The state's rows are read
+ * by position: no object per row; a row's text is asked for only when the
+ * output is a ZSet.
+ */
+function pairStateLeft<L, R>(out: Joined<L, R>, lefts: RowsByKey<L>, k: number, rights: Entry<R>[]): void {
+  for (let j = 0, n = lefts.count(k); j < n; j++) {
+    const value = lefts.value(k, j)
+    const weight = lefts.weight(k, j)
+    if (out instanceof Bag) for (const re of rights) out.push(pair(value, re.value), weight * re.weight)
+    else {
+      const text = lefts.text(k, j)
+      for (const re of rights) out.addWeight(pairText(text, re.key), pair(value, re.value), weight * re.weight)
+    }
+  }
+}
+
+function pairStateRight<L, R>(out: Joined<L, R>, lefts: Entry<L>[], rights: RowsByKey<R>, k: number): void {
+  for (let j = 0, n = rights.count(k); j < n; j++) {
+    const value = rights.value(k, j)
+    const weight = rights.weight(k, j)
+    if (out instanceof Bag) for (const le of lefts) out.push(pair(le.value, value), le.weight * weight)
+    else {
+      const text = rights.text(k, j)
+      for (const le of lefts) out.addWeight(pairText(le.key, text), pair(le.value, value), le.weight * weight)
+    }
+  }
 }
 
 function emit<L, R>(out: Joined<L, R>, le: Entry<L>, re: Entry<R>): void {
@@ -109,7 +135,7 @@ async function evaluateJoin(v: Vertex, l: unknown, r: unknown): Promise<Joined<u
     const right = bucketsByKey(r, onRight)
     const keys = [...right.keys()]
     const lefts = await l.lookupEach(onLeft, keys)
-    for (let k = 0; k < keys.length; k++) pairUp(out, lefts[k]!, right.get(keys[k]!)!)
+    for (let k = 0; k < keys.length; k++) pairStateLeft(out, lefts, k, right.get(keys[k]!)!)
     return out
   }
   if (r instanceof ZSetView && l instanceof ZSet) {
@@ -117,7 +143,7 @@ async function evaluateJoin(v: Vertex, l: unknown, r: unknown): Promise<Joined<u
     const left = bucketsByKey(l, onLeft)
     const keys = [...left.keys()]
     const rights = await r.lookupEach(onRight, keys)
-    for (let k = 0; k < keys.length; k++) pairUp(out, left.get(keys[k]!)!, rights[k]!)
+    for (let k = 0; k < keys.length; k++) pairStateRight(out, left.get(keys[k]!)!, rights, k)
     return out
   }
   const lz = l instanceof ZSetView ? await l.materialize() : (l as ZSet<unknown>)

@@ -12,6 +12,7 @@ import { GraphError, InvalidValueError } from '../values/errors.js'
 import { pair } from '../values/value.js'
 import { type Entry, ZSet } from '../zset/zset.js'
 import { Bag, consolidated } from '../zset/bag.js'
+import { listsOf } from '../zset/rowsByKey.js'
 import { BAG_CONSUMERS } from '../graph/consolidation.js'
 import { GROUP_KEY_INDEX, type Transaction } from '../stores/store.js'
 import { type GroupedValue, type StateReader, ZSetView, groupTotalsOf, materialize, materializeEach, supportOf } from './view.js'
@@ -276,6 +277,6 @@ function zsetOfGroup(rows: Entry<GroupRow>[]): ZSet<unknown> {
 }
 
 /** Every group's stored rows, in the order of `stateKeys`, from one lookup. */
-function readGroupState(d: Vertex, stateKeys: string[], tx: Transaction): Promise<Entry<GroupRow>[][]> {
-  return tx.reader<GroupRow>(d).lookupEach(GROUP_KEY_INDEX, stateKeys)
+async function readGroupState(d: Vertex, stateKeys: string[], tx: Transaction): Promise<Entry<GroupRow>[][]> {
+  return listsOf(await tx.reader<GroupRow>(d).lookupEach(GROUP_KEY_INDEX, stateKeys))
 }

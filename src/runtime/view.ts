@@ -8,6 +8,7 @@
 import { entryId, sortTies, type Entry, ZSet } from '../zset/zset.js'
 import { GROUP_KEY_INDEX, type Index } from '../zset/indexes.js'
 import { splitByKey } from '../zset/state.js'
+import { FlatRows, noRows, reweighted, type RowsByKey, withExtraRows } from '../zset/rowsByKey.js'
 import { rowKey } from '../values/encode.js'
 import { pair } from '../values/value.js'
 
@@ -21,8 +22,8 @@ export interface ScanRow<T> {
 
 /** What a store offers for reading one delay vertex's state within a transaction. */
 export interface StateReader<T> {
-  /** The rows under each of `encodedKeys` (distinct), one list per key (one batched read). */
-  lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<Entry<T>[][]>
+  /** The rows under each of `encodedKeys` (distinct), key by key (one batched read). */
+  lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<RowsByKey<T>>
   lookupRows(rows: ZSet<T>): Promise<ZSet<T>>
   scan(index: Index<T, unknown>): AsyncIterable<ScanRow<T>>
   readAll(): Promise<ZSet<T>>
@@ -34,7 +35,6 @@ export interface StateReader<T> {
  * (graph/sharedState.ts), so it is read this way instead of being stored.
  */
 export function supportOf<T>(state: StateReader<T>): StateReader<T> {
-  const once = (e: Entry<T>): Entry<T> => (e.weight === 1 ? e : { ...e, weight: 1 })
   const support = (z: ZSet<T>): ZSet<T> => {
     const out = new ZSet<T>()
     for (const e of z.entries.values()) if (e.weight > 0) out.addWeight(e.key, e.value, 1)
@@ -42,8 +42,8 @@ export function supportOf<T>(state: StateReader<T>): StateReader<T> {
   }
   return {
     async lookupEach(index, encodedKeys) {
-      const lists = await state.lookupEach(index, encodedKeys)
-      return lists.map((list) => (list.every((e) => e.weight === 1) ? list : list.filter((e) => e.weight > 0).map(once)))
+      const rows = await state.lookupEach(index, encodedKeys)
+      return reweighted(rows, (w) => (w > 0 ? 1 : 0))
     },
     lookupRows: async (rows) => support(await state.lookupRows(rows)),
     async *scan(index) {
@@ -78,8 +78,20 @@ export function groupTotalsOf<T>(state: StateReader<unknown>): StateReader<T> {
   return {
     async lookupEach(index, encodedKeys) {
       if (!byGroupKey(index)) return splitByKey(await all(), index, encodedKeys)
-      const lists = await state.lookupEach(GROUP_KEY_INDEX as Index<unknown, unknown>, encodedKeys)
-      return lists.map((list) => list.map(asPair).filter((e) => e !== undefined))
+      const rows = await state.lookupEach(GROUP_KEY_INDEX as Index<unknown, unknown>, encodedKeys)
+      const values: T[] = []
+      const weights: number[] = []
+      const starts = [0]
+      for (let k = 0; k < rows.keyCount; k++) {
+        for (let j = 0, n = rows.count(k); j < n; j++) {
+          const { left, right } = rows.value(k, j) as Totals
+          if (left.count === 0) continue
+          values.push(pair(left.sum, right) as T)
+          weights.push(rows.weight(k, j))
+        }
+        starts.push(values.length)
+      }
+      return new FlatRows(values, weights, starts)
     },
     async lookupRows(rows) {
       const z = await all()
@@ -132,16 +144,19 @@ export class ZSetView<T> {
    * and delta rows side by side and not consolidated: for bilinear readers
    * (joins), which need neither one entry per row nor each row's key again.
    */
-  async lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<Entry<T>[][]> {
-    const lists = this.state ? await this.state.lookupEach(index, encodedKeys) : encodedKeys.map((): Entry<T>[] => [])
-    if (this.delta.entryCount > 0) {
-      const at = new Map(encodedKeys.map((k, i) => [k, i]))
-      for (const e of this.delta.eachEntry()) {
-        const i = at.get(index.encodeKey(index.key(e.value)))
-        if (i !== undefined) lists[i]!.push(e)
-      }
+  async lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<RowsByKey<T>> {
+    const rows = this.state ? await this.state.lookupEach(index, encodedKeys) : noRows<T>(encodedKeys.length)
+    if (this.delta.entryCount === 0) return rows
+    const at = new Map(encodedKeys.map((k, i) => [k, i]))
+    const extra: Entry<T>[][] = []
+    let any = false
+    for (const e of this.delta.eachEntry()) {
+      const i = at.get(index.encodeKey(index.key(e.value)))
+      if (i === undefined) continue
+      ;(extra[i] ??= []).push(e)
+      any = true
     }
-    return lists
+    return any ? withExtraRows(rows, extra) : rows
   }
 
   async lookupRows(rows: ZSet<T>): Promise<ZSet<T>> {

@@ -11,6 +11,7 @@ import { backend, loadNative } from '../native/binding.js'
 import { createStateTable, type StateTable } from '../zset/state.js'
 import { UsageError } from '../values/errors.js'
 import type { Index } from '../zset/indexes.js'
+import type { RowsByKey } from '../zset/rowsByKey.js'
 import type { Entry, ZSet } from '../zset/zset.js'
 import { type CacheReader, Mutex, type Store, type Transaction, stateIndexes } from './store.js'
 
@@ -87,7 +88,7 @@ class MemoryStore implements Store {
 class TableReader<T> implements StateReader<T> {
   constructor(private readonly state: StateTable<T>) {}
 
-  async lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<Entry<T>[][]> {
+  async lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<RowsByKey<T>> {
     return this.state.lookupEach(index, encodedKeys)
   }
 

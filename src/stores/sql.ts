@@ -25,6 +25,7 @@ import { identityBytes } from '../values/hash.js'
 import { keyFromBuffer, keyToBuffer } from '../values/key.js'
 import { encodedKeyOf, type Index } from '../zset/indexes.js'
 import { splitByKey } from '../zset/state.js'
+import { EntryRows, noRows, type RowsByKey } from '../zset/rowsByKey.js'
 import { type Entry, ZSet } from '../zset/zset.js'
 import { NameDictionary, UnknownNameError } from './names.js'
 import { type CacheReader, Mutex, type Store, type Transaction, stateIndexes } from './store.js'
@@ -1562,9 +1563,8 @@ class SqlStateReader<T> implements StateReader<T> {
     return this.table.keys.find((k) => k.index.id === index.id)
   }
 
-  async lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<Entry<T>[][]> {
-    const lists = encodedKeys.map((): Entry<T>[] => [])
-    if (encodedKeys.length === 0) return lists
+  async lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<RowsByKey<T>> {
+    if (encodedKeys.length === 0) return noRows(0)
     await this.ready()
     const column = this.column(index)
     if (!column) {
@@ -1578,7 +1578,7 @@ class SqlStateReader<T> implements StateReader<T> {
       const lists = encodedKeys.map((): Entry<T>[] => [])
       // Each row comes with the key it matched: no need to encode its key again.
       for (const r of rows) lists[at.get(keyFromBuffer((first ? r.k0 : r.key)!))!]!.push(entryOf<T>(r, this.names))
-      return lists
+      return new EntryRows(lists)
     })
   }
 

@@ -6,6 +6,7 @@
  */
 import type { ScanRow } from '../runtime/view.js'
 import type { Index } from './indexes.js'
+import { EntryRows, type RowsByKey } from './rowsByKey.js'
 import { type Entry, entryId, sortTies, ZSet } from './zset.js'
 
 export interface StateTable<T> {
@@ -16,8 +17,8 @@ export interface StateTable<T> {
   apply(delta: ZSet<T>, sign?: 1 | -1): void
   /** Rows whose key in `index` is one of `encodedKeys`. */
   lookupKeys(index: Index<T, unknown>, encodedKeys: readonly string[]): ZSet<T>
-  /** The rows under each of `encodedKeys` (distinct keys), one list per key: saves re-encoding keys to tell rows apart. */
-  lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): Entry<T>[][]
+  /** The rows under each of `encodedKeys` (distinct keys), key by key: saves re-encoding keys to tell rows apart. */
+  lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): RowsByKey<T>
   /** An independent copy (same rows, weights and indexes). */
   copy(): StateTable<T>
   /** table += sign × other (other has the same indexes; a native pair adds natively). */
@@ -94,14 +95,16 @@ export class TsStateTable<T> implements StateTable<T> {
     return out
   }
 
-  lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): Entry<T>[][] {
+  lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): RowsByKey<T> {
     const state = this.z.indexState(index)
     if (!state) return splitByKey(this.lookupKeys(index, encodedKeys), index, encodedKeys)
     // The live entries: readers use them before the table changes again.
-    return encodedKeys.map((k) => {
-      const bucket = state.buckets.get(k)
-      return bucket ? [...bucket.rows.values()] : []
-    })
+    return new EntryRows(
+      encodedKeys.map((k) => {
+        const bucket = state.buckets.get(k)
+        return bucket ? [...bucket.rows.values()] : []
+      }),
+    )
   }
 
   lookupRows(rows: ZSet<T>): ZSet<T> {
@@ -137,10 +140,10 @@ export class TsStateTable<T> implements StateTable<T> {
 }
 
 /** Rows of `z` listed under their key among `encodedKeys` (for tables without that index). */
-export function splitByKey<T>(z: ZSet<T>, index: Index<T, unknown>, encodedKeys: readonly string[]): Entry<T>[][] {
+export function splitByKey<T>(z: ZSet<T>, index: Index<T, unknown>, encodedKeys: readonly string[]): RowsByKey<T> {
   const byKey = new Map<string, Entry<T>[]>(encodedKeys.map((k) => [k, []]))
   for (const e of z.entries.values()) byKey.get(index.encodeKey(index.key(e.value)))?.push(e)
-  return encodedKeys.map((k) => byKey.get(k)!)
+  return new EntryRows(encodedKeys.map((k) => byKey.get(k)!))
 }
 
 import { backend, loadNative } from '../native/binding.js'
