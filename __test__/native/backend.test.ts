@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import * as st from '../../src/index.js'
 import { loadNative } from '../../src/native/binding.js'
 import { NativeStateTable } from '../../src/native/state.js'
-import { canonical } from '../../src/values/encode.js'
+import { canonical, rowKey } from '../../src/values/encode.js'
 import { hashText } from '../../src/values/hash.js'
 import type { Index } from '../../src/zset/indexes.js'
 import { listsOf } from '../../src/zset/rowsByKey.js'
@@ -163,6 +163,75 @@ test('the native table finds rows with non-ASCII text and many rows per key', (t
     seen.push(row)
   }
   t.true(seen.length >= rows.length / 2)
+})
+
+test('the exchange arrays grow to a batch and a lookup bigger than any before, and reads right after agree with TS', (t) => {
+  if (!native) return t.pass('the native addon is not built here')
+  // Bigger than anything else in this file: every scratch array and both packers outgrow what they held.
+  const N = 20_000
+  const rows: Row[] = Array.from({ length: N }, (_, i) => ({ k: i % 5, s: `${'é'.repeat(i % 3)}row ${i} ${'x'.repeat(40)}`, n: i }))
+  const ts = new TsStateTable<Row>(INDEXES)
+  const nat = new NativeStateTable<Row>(native, INDEXES)
+  const small = st.zset([[rows[0]!, 1]]) as ZSet<Row>
+  ts.apply(small)
+  nat.apply(small)
+  const keys = [0, 1, 2, 3, 4].map((k) => byK.encodeKey(k))
+  const each = (x: StateTable<Row>) => listsOf(x.lookupEach(byK, keys)).map((list) => contents(list.map((e) => [e.value, e.weight] as [unknown, number])))
+  t.deepEqual(each(nat), each(ts))
+  // Rows of ~100 KB of text: first into a table keyed by `k` alone, so that only the texts'
+  // buffer grows; then into one keyed by `s` too, so that only the keys' buffer grows.
+  const long = st.zset([
+    [{ k: 1, s: 'é'.repeat(50_000), n: -1 }, 1],
+    [{ k: 2, s: '😀'.repeat(25_000), n: -2 }, 2],
+  ]) as ZSet<Row>
+  const tsByK = new TsStateTable<Row>([byK])
+  const natByK = new NativeStateTable<Row>(native, [byK])
+  tsByK.apply(long)
+  natByK.apply(long)
+  t.deepEqual(each(natByK), each(tsByK))
+  t.deepEqual(contents(natByK.lookupRows(long).iter()), contents(tsByK.lookupRows(long).iter()))
+  ts.apply(long)
+  nat.apply(long)
+  t.deepEqual(each(nat), each(ts))
+  t.is(nat.hash, ts.hash)
+  const big = st.zset(rows.map((r, i) => [r, 1 + (i % 3)] as const)) as ZSet<Row>
+  ts.apply(big)
+  nat.apply(big)
+  t.is(nat.size, N + 2)
+  // All 20,000 rows back from one lookup, and the weights of 20,000 rows.
+  t.deepEqual(each(nat), each(ts))
+  t.deepEqual(contents(nat.lookupRows(big).iter()), contents(ts.lookupRows(big).iter()))
+  t.is(nat.hash, ts.hash)
+  // Back to small calls on the grown arrays.
+  ts.apply(small, -1)
+  nat.apply(small, -1)
+  t.deepEqual(each(nat), each(ts))
+})
+
+test("a row read back has its own text, whatever the sizes of the batches that freed and refilled its slot", (t) => {
+  if (!native) return t.pass('the native addon is not built here')
+  // Small batches keep their rows' texts by slot (native/state.ts, recentTexts); large ones do not.
+  // Few rows per key: reads of one key are small enough to use the texts kept.
+  const pool: Row[] = Array.from({ length: 60 }, (_, i) => ({ k: i % 12, s: `r${i}`, n: i }))
+  const keys = Array.from({ length: 12 }, (_, k) => byK.encodeKey(k))
+  // Batches of a few rows (texts kept) and of many (none kept), in any order.
+  const change = fc.tuple(fc.nat(), fc.constantFrom(1, -1))
+  const batch = fc.oneof(fc.array(change, { minLength: 1, maxLength: 4 }), fc.array(change, { minLength: 40, maxLength: 80 }))
+  fc.assert(
+    fc.property(fc.array(batch, { minLength: 1, maxLength: 12 }), (steps) => {
+      const nat = new NativeStateTable<Row>(native, [byK])
+      const ts = new TsStateTable<Row>([byK])
+      for (const rows of steps) {
+        // Weights kept at 0 or 1 per row, so that removals free slots.
+        const live = new Set(listsOf(ts.lookupEach(byK, keys)).flat().map((e) => e.value))
+        const delta = st.zset(rows.flatMap(([i, w]) => (live.has(pool[i % 60]!) === (w < 0) ? [[pool[i % 60]!, w] as const] : []))) as ZSet<Row>
+        nat.apply(delta)
+        ts.apply(delta)
+        for (const key of keys) for (const e of listsOf(nat.lookupEach(byK, [key]))[0]!) t.is(e.key, rowKey(e.value))
+        t.deepEqual(contents(nat.iter()), contents(ts.iter()))
+      }
+    }),
+  )
 })
 
 test('a weight out of the safe range fails the whole batch and changes nothing', (t) => {

@@ -62,11 +62,76 @@ function applyArgs(texts, weights) {
   ]
 }
 
+/**
+ * The exchange arrays the table functions read and write (lib.rs `Exchange`),
+ * 64 items each unless `sizes` says otherwise.
+ */
+function exchangeArrays(sizes = {}) {
+  const n = (name) => sizes[name] ?? 64
+  return {
+    rowBytes: Buffer.alloc(n('rowBytes') * 8),
+    keyBytes: Buffer.alloc(n('keyBytes') * 8),
+    rowLengths: new Uint32Array(n('rowLengths')),
+    keyLengths: new Uint32Array(n('keyLengths')),
+    weights: new Float64Array(n('weights')),
+    slots: new Uint32Array(n('slots')),
+    slotWeights: new Float64Array(n('slotWeights')),
+    counts: new Uint32Array(n('counts')),
+  }
+}
+function setExchange(x) {
+  native.setExchange(x.rowBytes, x.keyBytes, x.rowLengths, x.keyLengths, x.weights, x.slots, x.slotWeights, x.counts)
+}
+
+check('the table functions refuse to run before exchange arrays are set, and arrays sharing memory', () => {
+  assert.throws(() => native.tableWeightsOf(new native.NativeZSet(1).handle, 0, 0), /no exchange arrays/)
+  const x = exchangeArrays()
+  assert.throws(() => native.setExchange(x.rowBytes, x.rowBytes.subarray(8), x.rowLengths, x.keyLengths, x.weights, x.slots, x.slotWeights, x.counts), /share memory/)
+  const shared = new ArrayBuffer(1024)
+  assert.throws(
+    () => native.setExchange(x.rowBytes, x.keyBytes, new Uint32Array(shared, 0, 64), new Uint32Array(shared, 252, 16), x.weights, x.slots, x.slotWeights, x.counts),
+    /share memory/,
+  )
+  // Adjacent views of one buffer do not overlap: accepted.
+  native.setExchange(x.rowBytes, x.keyBytes, new Uint32Array(shared, 0, 64), new Uint32Array(shared, 256, 64), x.weights, x.slots, x.slotWeights, x.counts)
+})
+
+let exchange = exchangeArrays()
+setExchange(exchange)
+
+/** Applies `rows` ([texts, row lengths, weights, keys, key lengths], as `applyArgs` gives) through the exchange arrays. */
+function applyThrough(handle, [texts, rowLengths, weights, keys, keyLengths]) {
+  exchange.rowBytes.set(texts)
+  exchange.rowLengths.set(rowLengths)
+  exchange.weights.set(weights)
+  exchange.keyBytes.set(keys)
+  exchange.keyLengths.set(keyLengths)
+  return native.tableApply(handle, rowLengths.length, texts.length, keys.length)
+}
+
 /** Applies rows; returns the (slot, origin) pairs, origin 0xFFFFFFFF for a row that left. */
 function addPeople(zset, texts, weights) {
-  const out = new Uint32Array(2 * texts.length)
-  const n = native.tableApply(zset.handle, ...applyArgs(texts, weights), out)
+  const n = applyThrough(zset.handle, applyArgs(texts, weights))
+  const out = exchange.slots
   return Array.from({ length: n }, (_, k) => [out[2 * k], out[2 * k + 1]])
+}
+
+/** Looks `keys` (buffers) up through the exchange arrays: the total, and the slots, weights and counts written. */
+function lookupThrough(handle, index, keys, sorted, withCounts) {
+  const bytes = Buffer.concat(keys)
+  exchange.keyBytes.set(bytes)
+  exchange.keyLengths.set(keys.map((k) => k.length))
+  const total = native.tableLookup(handle, index, keys.length, bytes.length, sorted, withCounts)
+  return { total, slots: [...exchange.slots.subarray(0, total)], weights: [...exchange.slotWeights.subarray(0, total)], counts: [...exchange.counts.subarray(0, keys.length)] }
+}
+
+/** The weights of `texts` through the exchange arrays. */
+function weightsThrough(handle, texts) {
+  const bytes = Buffer.from(texts.join(''))
+  exchange.rowBytes.set(bytes)
+  exchange.rowLengths.set(texts.map((t) => t.length))
+  native.tableWeightsOf(handle, texts.length, bytes.length)
+  return [...exchange.slotWeights.subarray(0, texts.length)]
 }
 
 const REMOVED = 0xffffffff
@@ -95,9 +160,7 @@ check('hash matches multisetHash of the same rows, incrementally and recomputed'
 
 check('weightsOf gives each row its weight, 0 when absent (non-ASCII text too)', () => {
   const texts = [people[0], '{"age":1,"name":"nobödy"}', people[1]]
-  const out = new Float64Array(3)
-  native.tableWeightsOf(z.handle, Buffer.from(texts.join('')), Uint32Array.from(texts.map((t) => t.length)), out)
-  assert.deepEqual([...out], [2, 0, 1])
+  assert.deepEqual(weightsThrough(z.handle, texts), [2, 0, 1])
 })
 
 check('entries lists every row in slot order', () => {
@@ -110,15 +173,22 @@ check('entries lists every row in slot order', () => {
 
 check('lookup finds rows per key, with per-key counts', () => {
   const keys = keysOf(['"bob"', '"zed"', '"ann"'], [true], false)
-  const slots = new Uint32Array(8)
-  const weights = new Float64Array(8)
-  const counts = new Uint32Array(3)
-  const n = native.tableLookup(z.handle, 0, Buffer.concat(keys), Uint32Array.from(keys.map((k) => k.length)), true, slots, weights, counts)
-  assert.equal(n, 2)
-  assert.deepEqual([...counts], [1, 0, 1])
-  assert.deepEqual([...slots.subarray(0, 2)], [slotOf.bob, slotOf.ann])
-  assert.deepEqual([...weights.subarray(0, 2)], [1, 2])
-  assert.equal(native.tableLookup(z.handle, 0, Buffer.concat(keys), Uint32Array.from(keys.map((k) => k.length)), false, new Uint32Array(1), new Float64Array(1), new Uint32Array(0)), 2)
+  const found = lookupThrough(z.handle, 0, keys, true, true)
+  assert.equal(found.total, 2)
+  assert.deepEqual(found.counts, [1, 0, 1])
+  assert.deepEqual(found.slots, [slotOf.bob, slotOf.ann])
+  assert.deepEqual(found.weights, [1, 2])
+  // Without counts, they are left as they were.
+  exchange.counts.fill(7)
+  assert.equal(lookupThrough(z.handle, 0, keys, false, false).total, 2)
+  assert.deepEqual([...exchange.counts.subarray(0, 3)], [7, 7, 7])
+  // Exchange arrays too small for the rows found: the total is returned (the caller grows them and retries).
+  const small = exchangeArrays({ slots: 1, slotWeights: 1 })
+  setExchange(small)
+  small.keyBytes.set(Buffer.concat(keys))
+  small.keyLengths.set(keys.map((k) => k.length))
+  assert.equal(native.tableLookup(z.handle, 0, keys.length, Buffer.concat(keys).length, false, false), 2)
+  setExchange(exchange)
 })
 
 /** All rows of a scan, in chunks of `limit`, resuming after the last row each time. */
@@ -205,9 +275,17 @@ check('bad input raises and changes nothing', () => {
   assert.throws(() => addPeople(w, people.slice(0, 1), [0.5]), /weight/)
   assert.throws(() => addPeople(w, people.slice(0, 1), [2 ** 53 - 1]), /safe integers/)
   const [rows, , weights, keys, keyLengths] = applyArgs(people.slice(0, 1), [1])
-  assert.throws(() => native.tableApply(w.handle, rows, Uint32Array.from([3]), weights, keys, keyLengths, new Uint32Array(2)), /rows/)
-  assert.throws(() => native.tableApply(w.handle, rows, Uint32Array.from([rows.length]), weights, keys, keyLengths.subarray(0, 1), new Uint32Array(2)), /keys|disagree/)
-  assert.throws(() => native.tableApply(w.handle, rows, Uint32Array.from([rows.length]), weights, keys, keyLengths, new Uint32Array(1)), /two entries per row/)
+  assert.throws(() => applyThrough(w.handle, [rows, Uint32Array.from([3]), weights, keys, keyLengths]), /rows/)
+  // Key lengths that do not add up to the key bytes given.
+  exchange.rowLengths[0] = rows.length
+  exchange.keyLengths.set([1, 1])
+  assert.throws(() => native.tableApply(w.handle, 1, rows.length, keys.length), /keys/)
+  // More rows or bytes than the exchange arrays hold.
+  assert.throws(() => native.tableApply(w.handle, 65, rows.length, keys.length), /row lengths: 65 wanted, the exchange array holds 64/)
+  assert.throws(() => native.tableApply(w.handle, 1, 10_000, keys.length), /row bytes: 10000 wanted/)
+  setExchange(exchangeArrays({ slots: 1 }))
+  assert.throws(() => applyThrough(w.handle, [rows, Uint32Array.from([rows.length]), weights, keys, keyLengths]), /changes: 2 wanted/)
+  setExchange(exchange)
   assert.throws(() => w.scan(2, Buffer.alloc(0), Buffer.alloc(0), 1, new Uint32Array(1), new Float64Array(1), new Uint32Array(1), Buffer.alloc(64)), /no index 2/)
   assert.throws(() => w.mergeFrom(new native.NativeZSet(1), 1, new Uint32Array(0)), /indexes/)
   assert.throws(() => w.scale(1.5), /factor/)
@@ -231,10 +309,11 @@ check('each table has its own handle; size by handle; an unknown handle is refus
   const rows = batch(people)
   assert.equal(a.hash(), native.multisetHash(rows.bytes, rows.offsets, Float64Array.from([1, 1, 1, 1])))
   const keys = keysOf(['"ann"'], [true], false)
-  assert.throws(() => native.tableLookup(a.handle, 5, keys[0], Uint32Array.from([keys[0].length]), true, new Uint32Array(1), new Float64Array(1), new Uint32Array(0)), /no index 5/)
+  assert.throws(() => lookupThrough(a.handle, 5, keys, true, false), /no index 5/)
   assert.throws(() => native.tableSize(0xfffffff), /no table has handle/)
-  assert.throws(() => native.tableApply(0xfffffff, ...applyArgs(people, [1, 1, 1, 1]), new Uint32Array(8)), /no table has handle/)
-  assert.throws(() => native.tableWeightsOf(0xfffffff, Buffer.alloc(0), new Uint32Array(0), new Float64Array(0)), /no table has handle/)
+  assert.throws(() => applyThrough(0xfffffff, applyArgs(people, [1, 1, 1, 1])), /no table has handle/)
+  assert.throws(() => native.tableWeightsOf(0xfffffff, 0, 0), /no table has handle/)
+  assert.throws(() => native.tableLookup(0xfffffff, 0, 0, 0, false, false), /no table has handle/)
 })
 
 const vectorsDir = path.join(root, 'testdata', 'vectors')

@@ -63,13 +63,23 @@ export class Packer {
     this.end += this.encoding === 'utf8' ? raw.utf8Write(s, this.end) : raw.latin1Write(s, this.end)
   }
 
-  /** The bytes packed since the last reset (valid until the next use). */
-  bytes(): Uint8Array {
+  /** How many bytes were packed since the last reset: they are the first ones of `buffer`. */
+  finish(): number {
     if (this.pending.length > 0) {
       this.write(this.pending)
       this.pending = ''
     }
-    return this.buf.subarray(0, this.end)
+    return this.end
+  }
+
+  /** The buffer packed into (a new one after it grew: valid until the next `add`). */
+  get buffer(): Buffer {
+    return this.buf
+  }
+
+  /** The bytes packed since the last reset (valid until the next use). */
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.finish())
   }
 }
 
@@ -78,13 +88,13 @@ export function scratchLength(n: number): number {
   return Math.max(1024, 2 ** Math.ceil(Math.log2(n)))
 }
 
-/** Packs `strings` into `packer`'s buffer, their lengths into `lengths`: one boundary crossing for all. */
-export function pack(packer: Packer, strings: readonly string[], lengths: Uint32Array): Uint8Array {
+/** Packs `strings` into `packer`'s buffer, their lengths into `lengths`, for one boundary crossing for all; returns the bytes packed. */
+export function pack(packer: Packer, strings: readonly string[], lengths: Uint32Array): number {
   packer.reset()
   for (let k = 0; k < strings.length; k++) {
     lengths[k] = strings[k]!.length
     packer.add(strings[k]!)
   }
-  return packer.bytes()
+  return packer.finish()
 }
 

@@ -27,7 +27,6 @@ import { Packer, SAME_AS_PREVIOUS_ROW, pack, scratchLength } from './packer.js'
 /** `origin` of a row that disappeared, in `apply`/`mergeFrom` results. */
 const REMOVED = 0xffffffff
 const NONE = new Uint8Array(0)
-const NO_COUNTS = new Uint32Array(0)
 
 /** Canonical texts (UTF-8) and keys (binary strings, one char per byte). */
 const rowPacker = new Packer('utf8')
@@ -36,24 +35,55 @@ const keyPacker = new Packer('latin1')
 /**
  * Scratch arrays shared by every native table. JS is single-threaded and these
  * calls never nest, so one set suffices; each grows to the largest batch seen.
+ * The packers' buffers and all but `changes` are the exchange arrays, through
+ * which the per-iteration calls pass their data (`exchange`).
  */
 const scratch = {
   rowLengths: new Uint32Array(1024),
   keyLengths: new Uint32Array(1024),
   weights: new Float64Array(1024),
+  /** (slot, origin) pairs from `mergeFrom`, a class method that takes its arrays. */
   changes: new Uint32Array(2048),
-  slots: new Uint32Array(1024),
+  /** Lookups' slots, and `tableApply`'s (slot, origin) pairs. */
+  slots: new Uint32Array(2048),
   slotWeights: new Float64Array(1024),
+  counts: new Uint32Array(1024),
 }
+/** Bumped when a scratch array is replaced by a bigger one. */
+let scratchVersion = 0
 
-function u32(name: 'rowLengths' | 'keyLengths' | 'changes' | 'slots', n: number): Uint32Array {
-  if (scratch[name].length < n) scratch[name] = new Uint32Array(scratchLength(n))
+function u32(name: 'rowLengths' | 'keyLengths' | 'changes' | 'slots' | 'counts', n: number): Uint32Array {
+  if (scratch[name].length < n) {
+    scratch[name] = new Uint32Array(scratchLength(n))
+    scratchVersion++
+  }
   return scratch[name]
 }
 
 function f64(name: 'weights' | 'slotWeights', n: number): Float64Array {
-  if (scratch[name].length < n) scratch[name] = new Float64Array(scratchLength(n))
+  if (scratch[name].length < n) {
+    scratch[name] = new Float64Array(scratchLength(n))
+    scratchVersion++
+  }
   return scratch[name]
+}
+
+/** What the addon was last given as exchange arrays. */
+const exchanged = { binding: undefined as Binding | undefined, version: -1, rowBuffer: undefined as Buffer | undefined, keyBuffer: undefined as Buffer | undefined }
+
+/**
+ * Gives the addon the exchange arrays if any of them changed since it was
+ * last given them (called after any growth, before each per-iteration call).
+ */
+function exchange(binding: Binding): void {
+  const x = exchanged
+  if (x.binding === binding && x.version === scratchVersion && x.rowBuffer === rowPacker.buffer && x.keyBuffer === keyPacker.buffer) return
+  const s = scratch
+  binding.setExchange(rowPacker.buffer, keyPacker.buffer, s.rowLengths, s.keyLengths, s.weights, s.slots, s.slotWeights, s.counts)
+  x.binding = binding
+  x.version = scratchVersion
+  x.rowBuffer = rowPacker.buffer
+  x.keyBuffer = keyPacker.buffer
 }
 
 /** Reads through an index the table was not built with: a temporary TS table (slow, but right). */
@@ -73,6 +103,14 @@ const weightOf = (w: number): number => (w === (w | 0) ? w | 0 : w)
 
 const textOf = (key: RowKey): string => (typeof key === 'number' ? String(key) : key)
 
+/**
+ * Rows that came in batches of at most this many rows keep their texts a while
+ * (`recentTexts`), and reads of at most this many rows look for them.
+ */
+const SMALL = 16
+/** At most this many texts are kept per table. */
+const RECENT_TEXTS_LIMIT = 4096
+
 export class NativeStateTable<T> implements StateTable<T> {
   readonly backend = 'native' as const
   private readonly native: NativeZSet
@@ -80,6 +118,14 @@ export class NativeStateTable<T> implements StateTable<T> {
   private readonly handle: number
   /** Row objects by slot (undefined in a free slot). */
   private rows: (T | undefined)[]
+  /**
+   * The texts of rows written by small batches, by slot, until the slot changes.
+   * At a row per iteration a row written in one iteration is often read in the
+   * next (a group's total, to retract it), and making its text again from the
+   * object cost more than the rest of the read. Large batches keep none (the
+   * top of this file says why), and there are at most RECENT_TEXTS_LIMIT.
+   */
+  private recentTexts = new Map<number, RowKey>()
 
   constructor(
     private readonly binding: Binding,
@@ -118,16 +164,18 @@ export class NativeStateTable<T> implements StateTable<T> {
     const { indexes } = this
     const m = indexes.length
     const values = new Array<T>(n)
+    const texts = n <= SMALL ? new Array<RowKey>(n) : undefined
     const rowLengths = u32('rowLengths', n)
     const keyLengths = u32('keyLengths', n * m)
     const weights = f64('weights', n)
-    const texts = rowPacker.reset()
+    const packedTexts = rowPacker.reset()
     const keys = keyPacker.reset()
     const previousKeys = new Array<string>(m)
     let i = 0
     for (const e of delta.eachEntry()) {
       const text = textOf(e.key)
-      texts.add(text)
+      packedTexts.add(text)
+      if (texts) texts[i] = e.key
       rowLengths[i] = text.length
       weights[i] = e.weight * sign
       values[i] = e.value
@@ -143,25 +191,34 @@ export class NativeStateTable<T> implements StateTable<T> {
       }
       i++
     }
-    const rowBytes = texts.bytes()
-    const keyBytes = keys.bytes()
-    const out = u32('changes', 2 * n)
-    const pairs = this.binding.tableApply(this.handle, rowBytes, rowLengths.subarray(0, n), weights.subarray(0, n), keyBytes, keyLengths.subarray(0, n * m), out)
-    this.place(out, pairs, values)
+    const rowBytes = packedTexts.finish()
+    const keyBytes = keys.finish()
+    const out = u32('slots', 2 * n)
+    exchange(this.binding)
+    const pairs = this.binding.tableApply(this.handle, n, rowBytes, keyBytes)
+    this.place(out, pairs, values, texts)
   }
 
-  /** Files the rows Rust placed: `out` holds (slot, origin) pairs, origin indexing `values` or REMOVED. */
-  private place(out: Uint32Array, pairs: number, values: readonly (T | undefined)[]): void {
-    const { rows } = this
+  /**
+   * Files the rows Rust placed: `out` holds (slot, origin) pairs, origin indexing
+   * `values` (and `texts`, when the batch keeps them) or REMOVED.
+   */
+  private place(out: Uint32Array, pairs: number, values: readonly (T | undefined)[], texts?: readonly RowKey[]): void {
+    const { rows, recentTexts } = this
+    if (texts && recentTexts.size + pairs > RECENT_TEXTS_LIMIT) recentTexts.clear()
     for (let k = 0; k < pairs; k++) {
+      const slot = out[2 * k]!
       const origin = out[2 * k + 1]!
-      rows[out[2 * k]!] = origin === REMOVED ? undefined : values[origin]
+      rows[slot] = origin === REMOVED ? undefined : values[origin]
+      if (texts && origin !== REMOVED) recentTexts.set(slot, texts[origin]!)
+      else if (recentTexts.size > 0) recentTexts.delete(slot)
     }
   }
 
   release(): void {
     this.native.clear()
     this.rows = []
+    this.recentTexts.clear()
   }
 
   copy(): NativeStateTable<T> {
@@ -179,16 +236,18 @@ export class NativeStateTable<T> implements StateTable<T> {
     this.place(out, pairs, other.rows)
   }
 
-  /** Slots (and weights) of the rows under `encodedKeys`, in the shared scratch arrays. */
-  private lookupSlots(i: number, encodedKeys: readonly string[], sorted: boolean, counts: Uint32Array): number {
+  /** Slots (and weights, and with `withCounts` each key's count) of the rows under `encodedKeys`, in the shared scratch arrays. */
+  private lookupSlots(i: number, encodedKeys: readonly string[], sorted: boolean, withCounts: boolean): number {
     const n = encodedKeys.length
     const keyBytes = pack(keyPacker, encodedKeys, u32('keyLengths', n))
-    const lengths = scratch.keyLengths.subarray(0, n)
-    let total = this.binding.tableLookup(this.handle, i, keyBytes, lengths, sorted, scratch.slots, scratch.slotWeights, counts)
+    if (withCounts) u32('counts', n)
+    exchange(this.binding)
+    let total = this.binding.tableLookup(this.handle, i, n, keyBytes, sorted, withCounts)
     if (total > scratch.slots.length || total > scratch.slotWeights.length) {
       u32('slots', total)
       f64('slotWeights', total)
-      total = this.binding.tableLookup(this.handle, i, keyBytes, lengths, sorted, scratch.slots, scratch.slotWeights, counts)
+      exchange(this.binding)
+      total = this.binding.tableLookup(this.handle, i, n, keyBytes, sorted, withCounts)
     }
     return total
   }
@@ -199,28 +258,34 @@ export class NativeStateTable<T> implements StateTable<T> {
     const out = new ZSet<T>()
     if (encodedKeys.length === 0) return out
     // Rows are distinct (a repeated key finds the same rows, set again to the same entry).
-    return this.scratchToZSet(this.lookupSlots(i, encodedKeys, false, NO_COUNTS), out)
+    return this.scratchToZSet(this.lookupSlots(i, encodedKeys, false, false), out)
   }
 
   lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): RowsByKey<T> {
     const i = this.indexNumber(index)
     if (i < 0) return splitByKey(this.lookupKeys(index, encodedKeys), index, encodedKeys)
     const n = encodedKeys.length
-    const starts = new Uint32Array(n + 1)
+    // A plain array: a typed one costs more to make than a small lookup's other work.
+    const starts = new Array<number>(n + 1)
+    starts[0] = 0
     if (n === 0) return new FlatRows<T>([], [], starts)
-    const total = this.lookupSlots(i, encodedKeys, false, starts.subarray(1))
+    const total = this.lookupSlots(i, encodedKeys, false, true)
     // Counts to starts: key k's rows end where key k + 1's begin.
-    for (let k = 1; k <= n; k++) starts[k]! += starts[k - 1]!
+    const { counts } = scratch
+    for (let k = 0; k < n; k++) starts[k + 1] = starts[k]! + counts[k]!
     // The row objects and weights as they are: no object per row (rowsByKey.ts says why).
     const { slots, slotWeights } = scratch
-    const { rows } = this
+    const { rows, recentTexts } = this
     const values = new Array<T>(total)
     const weights = new Array<number>(total)
     for (let p = 0; p < total; p++) {
       values[p] = rows[slots[p]!]!
       weights[p] = weightOf(slotWeights[p]!)
     }
-    return new FlatRows(values, weights, starts)
+    if (total > SMALL || recentTexts.size === 0) return new FlatRows(values, weights, starts)
+    const texts = new Array<RowKey | undefined>(total)
+    for (let p = 0; p < total; p++) texts[p] = recentTexts.get(slots[p]!)
+    return new FlatRows(values, weights, starts, texts)
   }
 
   /** The first `n` rows of `scratch.slots`/`scratch.slotWeights` as ZSet entries of `out`. */
@@ -241,7 +306,8 @@ export class NativeStateTable<T> implements StateTable<T> {
     const n = texts.length
     const bytes = pack(rowPacker, texts, u32('rowLengths', n))
     const weights = f64('slotWeights', n)
-    this.binding.tableWeightsOf(this.handle, bytes, scratch.rowLengths.subarray(0, n), weights)
+    exchange(this.binding)
+    this.binding.tableWeightsOf(this.handle, n, bytes)
     return weights
   }
 
@@ -338,7 +404,7 @@ export class NativeStateTable<T> implements StateTable<T> {
     for (const k of matchKeys) encoded.push(index.encodeKey(k))
     if (encoded.length === 0) return []
     if (encoded.length > 1) encoded = [...new Set(encoded)].sort()
-    const total = this.lookupSlots(i, encoded, true, NO_COUNTS)
+    const total = this.lookupSlots(i, encoded, true, false)
     const found: [K, T, number][] = new Array(total)
     const { slots, slotWeights } = scratch
     for (let k = 0; k < total; k++) {

@@ -3,11 +3,11 @@
 //!
 //! # Data layout
 //!
-//! JS keeps the row objects (and their canonical texts) in arrays indexed by
-//! slot; the native side keeps per row its identity, weight, slot and key bytes
-//! per index. Every call takes and returns whole batches, and results are
-//! written into typed arrays the caller passes in and reuses, so a call
-//! allocates no JS objects at all:
+//! JS keeps the row objects in an array indexed by slot; the native side keeps
+//! per row its identity, weight, slot and key bytes per index. Every call takes
+//! and returns whole batches, and results are written into typed arrays the
+//! caller reuses (for the per-iteration `table*` calls, the exchange arrays
+//! registered once: see `Exchange`), so a call allocates no JS objects at all:
 //!
 //! - input strings travel joined: JS joins a batch's canonical texts into one
 //!   string and writes it with a single `Buffer.write` (UTF-8), and passes each
@@ -45,15 +45,15 @@
 //! function encodeKeysFromCanonical(canonical: Uint8Array, offsets: Uint32Array,
 //!                                  ascending: boolean[], composite: boolean): EncodedBatch
 //! interface EncodedBatch { bytes: Buffer; offsets: Uint32Array }
-//! // The calls made every iteration take the table's handle (see `Handles`):
-//! function tableApply(handle: number, rows: Uint8Array, rowLengths: Uint32Array,
-//!                     weights: Float64Array, keys: Uint8Array, keyLengths: Uint32Array,
-//!                     out: Uint32Array): number
-//! function tableWeightsOf(handle: number, rows: Uint8Array, rowLengths: Uint32Array,
-//!                         out: Float64Array): void
-//! function tableLookup(handle: number, index: number, keys: Uint8Array,
-//!                      keyLengths: Uint32Array, sorted: boolean, outSlots: Uint32Array,
-//!                      outWeights: Float64Array, outCounts: Uint32Array): number
+//! // The calls made every iteration take the table's handle (see `Handles`) and
+//! // pass their data through the exchange arrays (see `Exchange`):
+//! function setExchange(rowBytes: Uint8Array, keyBytes: Uint8Array, rowLengths: Uint32Array,
+//!                      keyLengths: Uint32Array, weights: Float64Array, slots: Uint32Array,
+//!                      slotWeights: Float64Array, counts: Uint32Array): void
+//! function tableApply(handle: number, rows: number, rowBytes: number, keyBytes: number): number
+//! function tableWeightsOf(handle: number, rows: number, rowBytes: number): void
+//! function tableLookup(handle: number, index: number, keys: number, keyBytes: number,
+//!                      sorted: boolean, withCounts: boolean): number
 //! function tableSize(handle: number): number       // = size
 //! class NativeCompactor {
 //!   constructor(tokens: string[])
@@ -63,8 +63,13 @@
 //! }
 //! ```
 //!
-//! - `tableApply` adds a batch (not necessarily consolidated) and writes into `out`
-//!   (at least 2 × rows long) one pair per row that appeared or disappeared:
+//! - `setExchange` registers the arrays the `table*` calls read and write; they
+//!   must not share memory. Each call names how many items (rows, keys) and
+//!   bytes of the exchange it uses; more than an array holds is an error.
+//! - `tableApply` adds a batch (not necessarily consolidated): `rows` texts
+//!   (`rowBytes`, `rowLengths`), `weights`, and `rows × indexCount` keys (`keyBytes`,
+//!   `keyLengths`). It writes into `slots` (at least 2 × rows long) one pair per
+//!   row that appeared or disappeared:
 //!   `(slot, origin)` for a new row, where `origin` is the input position of the
 //!   row's first occurrence — JS stores that row's object at `slot` — and
 //!   `(slot, 0xFFFFFFFF)` for a row whose weight returned to 0 (its slot is free).
@@ -75,13 +80,15 @@
 //! - `mergeFrom` adds `factor ×` another table with the same indexes; the same
 //!   pairs, with `origin` the row's slot in `other` (`out` at least 2 × other.size).
 //! - `copy` is an independent copy with the same slots.
-//! - `tableWeightsOf` writes each given row's weight (0 if absent) into `out`.
-//! - `tableLookup` finds the rows under each key of index `index` and writes their
-//!   slots and weights, key after key (within a key in identity order when
-//!   `sorted`, else in storage order), and, if `outCounts` is not empty, the
-//!   number of rows of each key. Returns the total; when that exceeds
-//!   `outSlots.length` nothing is written and the caller retries with bigger arrays.
-//! - `entries` writes every row's slot and weight (slot order); same protocol.
+//! - `tableWeightsOf` writes each given row's weight (0 if absent) into `slotWeights`.
+//! - `tableLookup` finds the rows under each of `keys` keys of index `index` and
+//!   writes their slots and weights into `slots` and `slotWeights`, key after key
+//!   (within a key in identity order when `sorted`, else in storage order), and,
+//!   `withCounts`, the number of rows of each key into `counts`. Returns the
+//!   total; when that exceeds `slots.length` or `slotWeights.length` what they
+//!   hold is not the answer and the caller retries with bigger arrays.
+//! - `entries` writes every row's slot and weight (slot order) into the arrays
+//!   it is given; the same protocol.
 //! - `scan` writes rows in index order — key bytes, then identity — whose key
 //!   starts with `prefix`, starting after the cursor `after` (key bytes followed
 //!   by the 16 identity bytes of the last row seen; empty to start at the
@@ -101,7 +108,7 @@ use std::fmt::Display;
 use std::rc::Rc;
 
 use napi::bindgen_prelude::{
-    Buffer, Float64ArraySlice, ObjectFinalize, Uint32Array, Uint32ArraySlice, Uint8ArraySlice,
+    Buffer, Float64Array, Float64ArraySlice, ObjectFinalize, Uint32Array, Uint32ArraySlice, Uint8Array, Uint8ArraySlice,
 };
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
@@ -570,47 +577,147 @@ impl NativeZSet {
     }
 }
 
-/// Adds a batch of rows (not necessarily consolidated) with their keys to the table
-/// with this handle; see the crate docs. A key length of `0xFFFFFFFF` repeats the
-/// previous row's key for the same index.
-#[napi]
-#[allow(clippy::too_many_arguments)]
-pub fn table_apply(
-    env: Env,
-    handle: u32,
-    rows: &[u8],
-    row_lengths: &[u32],
-    weights: &[f64],
-    keys: &[u8],
-    key_lengths: &[u32],
-    mut out: Uint32ArraySlice<'_>,
-) -> Result<u32> {
-    // Safety (for every output array here): JS is blocked in this call, and the
-    // caller passes output arrays that share no memory with any other argument.
-    by_handle(handle)?.apply(&env, rows, row_lengths, weights, keys, key_lengths, unsafe { out.as_mut() })
+/// The arrays through which the per-iteration table calls pass their data.
+/// JS registers them once (`setExchange`), and again after it grows one; a
+/// call then takes only numbers (how many rows, how many bytes): each typed
+/// array argument costs napi ~50 ns to read, and an apply used to take six.
+/// Holding them here (each holds a reference) keeps them alive; their memory
+/// lives outside V8's heap and does not move.
+struct Exchange {
+    row_bytes: Uint8Array,
+    key_bytes: Uint8Array,
+    row_lengths: Uint32Array,
+    key_lengths: Uint32Array,
+    weights: Float64Array,
+    /// `tableApply`'s (slot, origin) pairs, `tableLookup`'s slots.
+    slots: Uint32Array,
+    /// `tableLookup`'s and `tableWeightsOf`'s weights.
+    slot_weights: Float64Array,
+    counts: Uint32Array,
 }
 
-/// Rows under each of the given keys of index `index`; see the crate docs.
+thread_local! {
+    static EXCHANGE: RefCell<Option<Exchange>> = const { RefCell::new(None) };
+}
+
+/// The first `len` items of an exchange array, or an error naming it.
+fn first<'a, T>(items: &'a [T], len: usize, name: &str) -> Result<&'a [T]> {
+    items
+        .get(..len)
+        .ok_or_else(|| invalid_arg(format!("{name}: {len} wanted, the exchange array holds {}", items.len())))
+}
+
+fn first_mut<'a, T>(items: &'a mut [T], len: usize, name: &str) -> Result<&'a mut [T]> {
+    let held = items.len();
+    items.get_mut(..len).ok_or_else(|| invalid_arg(format!("{name}: {len} wanted, the exchange array holds {held}")))
+}
+
+/// Runs `f` with the registered exchange arrays.
+fn with_exchange<R>(f: impl FnOnce(&mut Exchange) -> Result<R>) -> Result<R> {
+    EXCHANGE.with_borrow_mut(|x| match x.as_mut() {
+        Some(x) => f(x),
+        None => Err(invalid_arg("no exchange arrays: call setExchange first")),
+    })
+}
+
+/// Registers the exchange arrays (see `Exchange`). They must not share memory:
+/// a call writes some while it reads others.
 #[napi]
 #[allow(clippy::too_many_arguments)]
+pub fn set_exchange(
+    row_bytes: Uint8Array,
+    key_bytes: Uint8Array,
+    row_lengths: Uint32Array,
+    key_lengths: Uint32Array,
+    weights: Float64Array,
+    slots: Uint32Array,
+    slot_weights: Float64Array,
+    counts: Uint32Array,
+) -> Result<()> {
+    fn span<T>(items: &[T]) -> (usize, usize) {
+        let start = items.as_ptr() as usize;
+        (start, start + std::mem::size_of_val(items))
+    }
+    let spans = [
+        span(&row_bytes),
+        span(&key_bytes),
+        span(&row_lengths),
+        span(&key_lengths),
+        span(&weights),
+        span(&slots),
+        span(&slot_weights),
+        span(&counts),
+    ];
+    for (i, a) in spans.iter().enumerate() {
+        for b in &spans[i + 1..] {
+            if a.0 < b.1 && b.0 < a.1 {
+                return Err(invalid_arg("the exchange arrays must not share memory"));
+            }
+        }
+    }
+    let exchange = Exchange { row_bytes, key_bytes, row_lengths, key_lengths, weights, slots, slot_weights, counts };
+    // The arrays replaced are released here, on the JS thread.
+    EXCHANGE.with_borrow_mut(|x| *x = Some(exchange));
+    Ok(())
+}
+
+/// Adds a batch of `rows` rows (not necessarily consolidated) with their keys to
+/// the table with this handle, from the exchange arrays: `rowBytes` bytes of
+/// texts, `keyBytes` bytes of keys; see the crate docs. A key length of
+/// `0xFFFFFFFF` repeats the previous row's key for the same index.
+#[napi]
+pub fn table_apply(env: Env, handle: u32, rows: u32, row_bytes: u32, key_bytes: u32) -> Result<u32> {
+    let table = by_handle(handle)?;
+    let n = rows as usize;
+    let per_row = table.inner.borrow().indexes().len();
+    with_exchange(|x| {
+        let texts = first(&x.row_bytes, row_bytes as usize, "row bytes")?;
+        let row_lengths = first(&x.row_lengths, n, "row lengths")?;
+        let weights = first(&x.weights, n, "weights")?;
+        let keys = first(&x.key_bytes, key_bytes as usize, "key bytes")?;
+        let key_lengths = first(&x.key_lengths, n * per_row, "key lengths")?;
+        // Safety: JS is blocked in this call, and `setExchange` made sure the arrays share no memory.
+        let out = first_mut(unsafe { x.slots.as_mut() }, 2 * n, "changes")?;
+        table.apply(&env, texts, row_lengths, weights, keys, key_lengths, out)
+    })
+}
+
+/// Rows under each of `keys` keys (`keyBytes` bytes, in the exchange) of index
+/// `index`: slots, weights and, `withCounts`, each key's count, into the exchange;
+/// see the crate docs.
+#[napi]
 pub fn table_lookup(
     handle: u32,
     index: u32,
-    keys: &[u8],
-    key_lengths: &[u32],
+    keys: u32,
+    key_bytes: u32,
     sorted: bool,
-    mut out_slots: Uint32ArraySlice<'_>,
-    mut out_weights: Float64ArraySlice<'_>,
-    mut out_counts: Uint32ArraySlice<'_>,
+    with_counts: bool,
 ) -> Result<u32> {
-    let out = unsafe { (out_slots.as_mut(), out_weights.as_mut(), out_counts.as_mut()) };
-    by_handle(handle)?.lookup(index, keys, key_lengths, sorted, out)
+    let table = by_handle(handle)?;
+    with_exchange(|x| {
+        let key_texts = first(&x.key_bytes, key_bytes as usize, "key bytes")?;
+        let key_lengths = first(&x.key_lengths, keys as usize, "key lengths")?;
+        // Safety: as in `table_apply`.
+        let counts =
+            if with_counts { first_mut(unsafe { x.counts.as_mut() }, keys as usize, "counts")? } else { &mut [] };
+        let out = unsafe { (x.slots.as_mut(), x.slot_weights.as_mut(), counts) };
+        table.lookup(index, key_texts, key_lengths, sorted, out)
+    })
 }
 
-/// The weight of each given row (0 if absent).
+/// The weight of each of `rows` rows (`rowBytes` bytes, in the exchange; 0 if
+/// absent), into the exchange's slot weights.
 #[napi]
-pub fn table_weights_of(handle: u32, rows: &[u8], row_lengths: &[u32], mut out: Float64ArraySlice<'_>) -> Result<()> {
-    by_handle(handle)?.weights_of(rows, row_lengths, unsafe { out.as_mut() })
+pub fn table_weights_of(handle: u32, rows: u32, row_bytes: u32) -> Result<()> {
+    let table = by_handle(handle)?;
+    with_exchange(|x| {
+        let texts = first(&x.row_bytes, row_bytes as usize, "row bytes")?;
+        let row_lengths = first(&x.row_lengths, rows as usize, "row lengths")?;
+        // Safety: as in `table_apply`.
+        let out = first_mut(unsafe { x.slot_weights.as_mut() }, rows as usize, "weights")?;
+        table.weights_of(texts, row_lengths, out)
+    })
 }
 
 /// `NativeZSet.size` by handle.
