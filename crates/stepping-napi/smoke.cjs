@@ -79,21 +79,18 @@ function exchangeArrays(sizes = {}) {
     counts: new Uint32Array(n('counts')),
   }
 }
-function setExchange(x) {
-  native.setExchange(x.rowBytes, x.keyBytes, x.rowLengths, x.keyLengths, x.weights, x.slots, x.slotWeights, x.counts)
-}
+const setExchange = (x) => native.setExchange(x)
 
 check('the table functions refuse to run before exchange arrays are set, and arrays sharing memory', () => {
   assert.throws(() => native.tableWeightsOf(new native.NativeZSet(1).handle, 0, 0), /no exchange arrays/)
   const x = exchangeArrays()
-  assert.throws(() => native.setExchange(x.rowBytes, x.rowBytes.subarray(8), x.rowLengths, x.keyLengths, x.weights, x.slots, x.slotWeights, x.counts), /share memory/)
+  assert.throws(() => native.setExchange({ ...x, keyBytes: x.rowBytes.subarray(8) }), /share memory/)
   const shared = new ArrayBuffer(1024)
-  assert.throws(
-    () => native.setExchange(x.rowBytes, x.keyBytes, new Uint32Array(shared, 0, 64), new Uint32Array(shared, 252, 16), x.weights, x.slots, x.slotWeights, x.counts),
-    /share memory/,
-  )
+  assert.throws(() => native.setExchange({ ...x, rowLengths: new Uint32Array(shared, 0, 64), keyLengths: new Uint32Array(shared, 252, 16) }), /share memory/)
+  assert.throws(() => native.setExchange({ ...x, counts: undefined }), /counts/)
+  assert.throws(() => native.setExchange({ ...x, weights: new Uint32Array(8) }), /Float64Array/)
   // Adjacent views of one buffer do not overlap: accepted.
-  native.setExchange(x.rowBytes, x.keyBytes, new Uint32Array(shared, 0, 64), new Uint32Array(shared, 256, 64), x.weights, x.slots, x.slotWeights, x.counts)
+  native.setExchange({ ...x, rowLengths: new Uint32Array(shared, 0, 64), keyLengths: new Uint32Array(shared, 256, 64) })
 })
 
 let exchange = exchangeArrays()

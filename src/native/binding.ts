@@ -53,6 +53,20 @@ export interface NativeCompactor {
   compact(texts: Uint8Array, textLengths: Uint32Array, keyTexts: Uint8Array, keyLengths: Uint32Array, outLengths: Uint32Array): string | null
 }
 
+/** The arrays the per-iteration table calls read and write (`Binding.setExchange`); no two may share memory. */
+export interface ExchangeArrays {
+  rowBytes: Uint8Array
+  keyBytes: Uint8Array
+  rowLengths: Uint32Array
+  keyLengths: Uint32Array
+  weights: Float64Array
+  /** `tableApply`'s (slot, origin) pairs, `tableLookup`'s slots. */
+  slots: Uint32Array
+  /** `tableLookup`'s and `tableWeightsOf`'s weights. */
+  slotWeights: Float64Array
+  counts: Uint32Array
+}
+
 export interface Binding {
   NativeZSet: new (indexCount: number) => NativeZSet
   /** Absent from addons built before it existed: the stores then compact in TS. */
@@ -67,16 +81,7 @@ export interface Binding {
    * exchange arrays (`setExchange`), so they take only numbers: each typed
    * array argument costs napi ~50 ns to read.
    */
-  setExchange(
-    rowBytes: Uint8Array,
-    keyBytes: Uint8Array,
-    rowLengths: Uint32Array,
-    keyLengths: Uint32Array,
-    weights: Float64Array,
-    slots: Uint32Array,
-    slotWeights: Float64Array,
-    counts: Uint32Array,
-  ): void
+  setExchange(exchange: ExchangeArrays): void
   /** Adds `rows` rows (`rowBytes` bytes of texts, `keyBytes` of keys); (slot, origin) pairs into `slots`; returns their number. */
   tableApply(handle: number, rows: number, rowBytes: number, keyBytes: number): number
   /** The rows under `keys` keys (`keyBytes` bytes) of index `index`, into `slots`, `slotWeights` (and `counts`); returns how many. */

@@ -79,7 +79,16 @@ function exchange(binding: Binding): void {
   const x = exchanged
   if (x.binding === binding && x.version === scratchVersion && x.rowBuffer === rowPacker.buffer && x.keyBuffer === keyPacker.buffer) return
   const s = scratch
-  binding.setExchange(rowPacker.buffer, keyPacker.buffer, s.rowLengths, s.keyLengths, s.weights, s.slots, s.slotWeights, s.counts)
+  binding.setExchange({
+    rowBytes: rowPacker.buffer,
+    keyBytes: keyPacker.buffer,
+    rowLengths: s.rowLengths,
+    keyLengths: s.keyLengths,
+    weights: s.weights,
+    slots: s.slots,
+    slotWeights: s.slotWeights,
+    counts: s.counts,
+  })
   x.binding = binding
   x.version = scratchVersion
   x.rowBuffer = rowPacker.buffer

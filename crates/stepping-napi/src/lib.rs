@@ -47,9 +47,9 @@
 //! interface EncodedBatch { bytes: Buffer; offsets: Uint32Array }
 //! // The calls made every iteration take the table's handle (see `Handles`) and
 //! // pass their data through the exchange arrays (see `Exchange`):
-//! function setExchange(rowBytes: Uint8Array, keyBytes: Uint8Array, rowLengths: Uint32Array,
-//!                      keyLengths: Uint32Array, weights: Float64Array, slots: Uint32Array,
-//!                      slotWeights: Float64Array, counts: Uint32Array): void
+//! function setExchange(exchange: { rowBytes: Uint8Array, keyBytes: Uint8Array,
+//!                      rowLengths: Uint32Array, keyLengths: Uint32Array, weights: Float64Array,
+//!                      slots: Uint32Array, slotWeights: Float64Array, counts: Uint32Array }): void
 //! function tableApply(handle: number, rows: number, rowBytes: number, keyBytes: number): number
 //! function tableWeightsOf(handle: number, rows: number, rowBytes: number): void
 //! function tableLookup(handle: number, index: number, keys: number, keyBytes: number,
@@ -583,17 +583,18 @@ impl NativeZSet {
 /// array argument costs napi ~50 ns to read, and an apply used to take six.
 /// Holding them here (each holds a reference) keeps them alive; their memory
 /// lives outside V8's heap and does not move.
-struct Exchange {
-    row_bytes: Uint8Array,
-    key_bytes: Uint8Array,
-    row_lengths: Uint32Array,
-    key_lengths: Uint32Array,
-    weights: Float64Array,
+#[napi(object, object_to_js = false)]
+pub struct Exchange {
+    pub row_bytes: Uint8Array,
+    pub key_bytes: Uint8Array,
+    pub row_lengths: Uint32Array,
+    pub key_lengths: Uint32Array,
+    pub weights: Float64Array,
     /// `tableApply`'s (slot, origin) pairs, `tableLookup`'s slots.
-    slots: Uint32Array,
+    pub slots: Uint32Array,
     /// `tableLookup`'s and `tableWeightsOf`'s weights.
-    slot_weights: Float64Array,
-    counts: Uint32Array,
+    pub slot_weights: Float64Array,
+    pub counts: Uint32Array,
 }
 
 thread_local! {
@@ -623,30 +624,21 @@ fn with_exchange<R>(f: impl FnOnce(&mut Exchange) -> Result<R>) -> Result<R> {
 /// Registers the exchange arrays (see `Exchange`). They must not share memory:
 /// a call writes some while it reads others.
 #[napi]
-#[allow(clippy::too_many_arguments)]
-pub fn set_exchange(
-    row_bytes: Uint8Array,
-    key_bytes: Uint8Array,
-    row_lengths: Uint32Array,
-    key_lengths: Uint32Array,
-    weights: Float64Array,
-    slots: Uint32Array,
-    slot_weights: Float64Array,
-    counts: Uint32Array,
-) -> Result<()> {
+pub fn set_exchange(exchange: Exchange) -> Result<()> {
     fn span<T>(items: &[T]) -> (usize, usize) {
         let start = items.as_ptr() as usize;
         (start, start + std::mem::size_of_val(items))
     }
+    let x = &exchange;
     let spans = [
-        span(&row_bytes),
-        span(&key_bytes),
-        span(&row_lengths),
-        span(&key_lengths),
-        span(&weights),
-        span(&slots),
-        span(&slot_weights),
-        span(&counts),
+        span(&x.row_bytes),
+        span(&x.key_bytes),
+        span(&x.row_lengths),
+        span(&x.key_lengths),
+        span(&x.weights),
+        span(&x.slots),
+        span(&x.slot_weights),
+        span(&x.counts),
     ];
     for (i, a) in spans.iter().enumerate() {
         for b in &spans[i + 1..] {
@@ -655,7 +647,6 @@ pub fn set_exchange(
             }
         }
     }
-    let exchange = Exchange { row_bytes, key_bytes, row_lengths, key_lengths, weights, slots, slot_weights, counts };
     // The arrays replaced are released here, on the JS thread.
     EXCHANGE.with_borrow_mut(|x| *x = Some(exchange));
     Ok(())
