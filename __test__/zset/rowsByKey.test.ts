@@ -18,7 +18,7 @@ function flat(ls: Entry<unknown>[][]): FlatRows<unknown> {
   return new FlatRows(
     ls.flat().map((e) => e.value),
     ls.flat().map((e) => e.weight),
-    Uint32Array.from(starts),
+    starts,
   )
 }
 

@@ -14,7 +14,7 @@ import type { ScanRow, StateReader } from '../../src/runtime/view.js'
 import type { Store, Transaction } from '../../src/stores/store.js'
 import type { Index } from '../../src/zset/indexes.js'
 import type { RowsByKey } from '../../src/zset/rowsByKey.js'
-import type { Entry, ZSet } from '../../src/zset/zset.js'
+import type { ZSet } from '../../src/zset/zset.js'
 import { now } from './stats.js'
 
 /** Milliseconds spent in each part, summed over the iterations measured. */

@@ -12,7 +12,7 @@ import { createStateTable, type StateTable } from '../zset/state.js'
 import { UsageError } from '../values/errors.js'
 import type { Index } from '../zset/indexes.js'
 import type { RowsByKey } from '../zset/rowsByKey.js'
-import type { Entry, ZSet } from '../zset/zset.js'
+import type { ZSet } from '../zset/zset.js'
 import { type CacheReader, Mutex, type Store, type Transaction, stateIndexes } from './store.js'
 
 class MemoryStore implements Store {

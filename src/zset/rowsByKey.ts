@@ -33,7 +33,7 @@ export class FlatRows<T> implements RowsByKey<T> {
     private readonly values: readonly T[],
     private readonly weights: readonly number[],
     /** Where each key's rows begin, and one more: where the last key's end. */
-    private readonly starts: readonly number[] | Uint32Array,
+    private readonly starts: readonly number[],
     private readonly texts?: readonly (RowKey | undefined)[],
   ) {}
 
