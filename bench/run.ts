@@ -17,7 +17,8 @@ import { describeMachine } from './lib/machine.js'
 import { freshDatabase, startPostgres, type PgServer } from './lib/pg.js'
 import { ensureD2ts } from './lib/peers/d2ts.js'
 import { ensureReference, type ReferencePeer } from './lib/peers/reference.js'
-import { summariseProfile } from './lib/profile.js'
+import { flameGraph } from './lib/flameGraph.js'
+import { readProfile, summariseProfile } from './lib/profile.js'
 import { markdown, svgChart, type Report } from './lib/report.js'
 import type { Backend, Engine, RunConfig, RunResult, Scenario, StoreKind } from './lib/types.js'
 
@@ -42,7 +43,7 @@ const HELP = `npm run bench -- [flags]
   --pg-url URL            use this PostgreSQL server (admin URL) instead of starting an embedded one (or BENCH_PG_URL)
   --peer-dir DIR          where the peers are installed (default: <os tmpdir>/stepping-bench-peers)
   --fresh-peers           reinstall the peers
-  --cpu-prof              run our engine's workers under node --cpu-prof and summarise the top costs
+  --cpu-prof              run our engine's workers under node --cpu-prof; write the top costs (profiles/<run>.txt) and a flame graph (profiles/<run>.svg)
   --name NAME             results file name (default: latest for a full run, quick for --quick, custom otherwise)
   --out DIR               results directory (default: bench/results)
   --keep                  keep the scratch directory (SQLite files, logs)
@@ -300,7 +301,8 @@ async function main(): Promise<void> {
       out: path.join(scratch, `${id}.result.json`),
     }
     const { out: _o, dir: _d, pgUrl: _p, peerDir: _pd, ...shown } = config
-    const label = `[${i + 1}/${plans.length}] ${p.engine}${p.backend ? ` (${p.backend})` : ''} ${p.scenario} ${p.store} ${fmt(p.rows)} rows × ${fmt(p.batch)}`
+    const what = `${p.engine}${p.backend ? ` (${p.backend})` : ''} ${p.scenario} ${p.store} ${fmt(p.rows)} rows × ${fmt(p.batch)}`
+    const label = `[${i + 1}/${plans.length}] ${what}`
     let result: RunResult | undefined
     const skip = (status: RunResult['status'], note: string) => ({ config: shown, status, note }) as RunResult
 
@@ -377,7 +379,9 @@ async function main(): Promise<void> {
           const file = path.join(outDir, 'profiles', `${id}.txt`)
           fs.mkdirSync(path.dirname(file), { recursive: true })
           fs.writeFileSync(file, summary)
-          log(`  profile: ${prof}\n  top costs: ${file}`)
+          const graph = path.join(outDir, 'profiles', `${id}.svg`)
+          fs.writeFileSync(graph, flameGraph(readProfile(prof), { title: `${what} (${machine.cpu})` }).svg)
+          log(`  profile: ${prof}\n  top costs: ${file}\n  flame graph: ${graph}`)
         }
       }
     } else {

@@ -2,12 +2,12 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
-interface CpuNode {
+export interface CpuNode {
   id: number
   callFrame: { functionName: string; url: string; lineNumber: number }
   children?: number[]
 }
-interface CpuProfile {
+export interface CpuProfile {
   nodes: CpuNode[]
   samples: number[]
   timeDeltas: number[]
@@ -15,7 +15,25 @@ interface CpuProfile {
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..')
 
-function where(url: string): string {
+export function readProfile(file: string): CpuProfile {
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile
+}
+
+/** Microseconds each sample stands for: the time until the next one. */
+export function sampleMicros(prof: CpuProfile, i: number): number {
+  return prof.timeDeltas[i + 1] ?? prof.timeDeltas[i] ?? 0
+}
+
+/** A function as the summaries name it: name, then file (relative to the repository) and line. */
+export function frameLabel(n: CpuNode): string {
+  const f = n.callFrame
+  const name = f.functionName || '(anonymous)'
+  const at = where(f.url)
+  // tsx's output keeps no useful line numbers (all on line 1): the file is enough there.
+  return at ? `${name}  ${at}${f.lineNumber > 0 ? `:${f.lineNumber + 1}` : ''}` : name
+}
+
+export function where(url: string): string {
   if (!url) return ''
   const p = url.replace(/^file:\/\//, '')
   if (p.startsWith(ROOT)) return path.relative(ROOT, p)
@@ -23,24 +41,18 @@ function where(url: string): string {
 }
 
 export function summariseProfile(file: string, top = 25): string {
-  const prof = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile
+  const prof = readProfile(file)
   const byId = new Map(prof.nodes.map((n) => [n.id, n]))
   const parent = new Map<number, number>()
   for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
-  const keyOf = (n: CpuNode) => {
-    const f = n.callFrame
-    const name = f.functionName || '(anonymous)'
-    const at = where(f.url)
-    // tsx's output keeps no useful line numbers (all on line 1): the file is enough there.
-    return at ? `${name}  ${at}${f.lineNumber > 0 ? `:${f.lineNumber + 1}` : ''}` : name
-  }
+  const keyOf = frameLabel
   const self = new Map<string, number>()
   const total = new Map<string, number>()
   const files = new Map<string, number>()
   let all = 0
   let idle = 0
   prof.samples.forEach((id, i) => {
-    const dt = prof.timeDeltas[i + 1] ?? prof.timeDeltas[i] ?? 0
+    const dt = sampleMicros(prof, i)
     const n = byId.get(id)!
     if (n.callFrame.functionName === '(idle)') {
       idle += dt

@@ -324,7 +324,8 @@ const COLORS: Record<string, string> = {
 }
 const DASH: Record<string, string> = { memory: '', sqlite: '7 4', postgres: '2 3' }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+/** Text for an SVG text node or title. */
+export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
 function colorOf(label: string): string {
   for (const [k, v] of Object.entries(COLORS)) if (label.startsWith(k)) return v
