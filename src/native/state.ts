@@ -35,16 +35,14 @@ const keyPacker = new Packer('latin1')
 /**
  * Scratch arrays shared by every native table. JS is single-threaded and these
  * calls never nest, so one set suffices; each grows to the largest batch seen.
- * The packers' buffers and all but `changes` are the exchange arrays, through
- * which the per-iteration calls pass their data (`exchange`).
+ * With the packers' buffers they are the exchange arrays, through which the
+ * per-iteration calls pass their data (`exchange`).
  */
 const scratch = {
   rowLengths: new Uint32Array(1024),
   keyLengths: new Uint32Array(1024),
   weights: new Float64Array(1024),
-  /** (slot, origin) pairs from `mergeFrom`, a class method that takes its arrays. */
-  changes: new Uint32Array(2048),
-  /** Lookups' slots, and `tableApply`'s (slot, origin) pairs. */
+  /** Lookups' slots, and the (slot, origin) pairs of `tableApply` and `mergeFrom`. */
   slots: new Uint32Array(2048),
   slotWeights: new Float64Array(1024),
   counts: new Uint32Array(1024),
@@ -52,7 +50,7 @@ const scratch = {
 /** Bumped when a scratch array is replaced by a bigger one. */
 let scratchVersion = 0
 
-function u32(name: 'rowLengths' | 'keyLengths' | 'changes' | 'slots' | 'counts', n: number): Uint32Array {
+function u32(name: 'rowLengths' | 'keyLengths' | 'slots' | 'counts', n: number): Uint32Array {
   if (scratch[name].length < n) {
     scratch[name] = new Uint32Array(scratchLength(n))
     scratchVersion++
@@ -239,7 +237,7 @@ export class NativeStateTable<T> implements StateTable<T> {
       this.apply(other.toZSet(), sign)
       return
     }
-    const out = u32('changes', 2 * other.size)
+    const out = u32('slots', 2 * other.size)
     const pairs = this.native.mergeFrom(other.native, sign, out)
     // (When other is this table, nothing appears: every origin is already in place.)
     this.place(out, pairs, other.rows)

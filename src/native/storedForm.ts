@@ -67,9 +67,8 @@ export function compactBatch(
     keyLengths = new Uint32Array(size)
     outLengths = new Uint32Array(size)
   }
-  const textBytes = pack(textPacker, canonicals, textLengths)
-  // The buffer after packing: packing may have replaced it with a bigger one.
-  const texts = textPacker.buffer.subarray(0, textBytes)
+  pack(textPacker, canonicals, textLengths)
+  const texts = textPacker.bytes()
   keyPacker.reset()
   let previous: string | undefined
   for (let i = 0; i < n; i++) {

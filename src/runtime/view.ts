@@ -8,7 +8,7 @@
 import { entryId, sortTies, type Entry, ZSet } from '../zset/zset.js'
 import { GROUP_KEY_INDEX, type Index } from '../zset/indexes.js'
 import { splitByKey } from '../zset/state.js'
-import { FlatRows, noRows, reweighted, type RowsByKey, withExtraRows } from '../zset/rowsByKey.js'
+import { FlatRowsBuilder, noRows, reweighted, type RowsByKey, withExtraRows } from '../zset/rowsByKey.js'
 import { rowKey } from '../values/encode.js'
 import { pair } from '../values/value.js'
 
@@ -60,11 +60,14 @@ export function supportOf<T>(state: StateReader<T>): StateReader<T> {
  * own index; by any other index, whole.
  */
 export function groupTotalsOf<T>(state: StateReader<unknown>): StateReader<T> {
+  /** A totals row as its pair, or undefined for a group whose count is 0. */
+  const pairOf = (totals: unknown): T | undefined => {
+    const { left, right } = totals as Totals
+    return left.count === 0 ? undefined : (pair(left.sum, right) as T)
+  }
   const asPair = (e: Entry<unknown>): Entry<T> | undefined => {
-    const { left, right } = e.value as Totals
-    if (left.count === 0) return undefined
-    const value = pair(left.sum, right) as T
-    return { key: rowKey(value), value, weight: e.weight }
+    const value = pairOf(e.value)
+    return value === undefined ? undefined : { key: rowKey(value), value, weight: e.weight }
   }
   const all = async (): Promise<ZSet<T>> => {
     const out = new ZSet<T>()
@@ -79,19 +82,15 @@ export function groupTotalsOf<T>(state: StateReader<unknown>): StateReader<T> {
     async lookupEach(index, encodedKeys) {
       if (!byGroupKey(index)) return splitByKey(await all(), index, encodedKeys)
       const rows = await state.lookupEach(GROUP_KEY_INDEX as Index<unknown, unknown>, encodedKeys)
-      const values: T[] = []
-      const weights: number[] = []
-      const starts = [0]
+      const out = new FlatRowsBuilder<T>()
       for (let k = 0; k < rows.keyCount; k++) {
         for (let j = 0, n = rows.count(k); j < n; j++) {
-          const { left, right } = rows.value(k, j) as Totals
-          if (left.count === 0) continue
-          values.push(pair(left.sum, right) as T)
-          weights.push(rows.weight(k, j))
+          const value = pairOf(rows.value(k, j))
+          if (value !== undefined) out.push(value, rows.weight(k, j))
         }
-        starts.push(values.length)
+        out.endKey()
       }
-      return new FlatRows(values, weights, starts)
+      return out.finish()
     },
     async lookupRows(rows) {
       const z = await all()

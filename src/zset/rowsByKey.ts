@@ -92,13 +92,13 @@ export class EntryRows<T> implements RowsByKey<T> {
 }
 
 /** Rows laid out flat, key by key, for a reader building them (`push` a key's rows, then `endKey`). */
-class FlatRowsBuilder<T> {
+export class FlatRowsBuilder<T> {
   private readonly values: T[] = []
   private readonly weights: number[] = []
   private readonly texts: (RowKey | undefined)[] = []
   private readonly starts = [0]
 
-  push(value: T, weight: number, text: RowKey | undefined): void {
+  push(value: T, weight: number, text?: RowKey): void {
     this.values.push(value)
     this.weights.push(weight)
     this.texts.push(text)
@@ -154,7 +154,7 @@ export function noRows<T>(keyCount: number): RowsByKey<T> {
 }
 
 /** Key `k`'s rows as entries, for readers that keep them (a join does not need to). */
-export function entriesOf<T>(rows: RowsByKey<T>, k: number): Entry<T>[] {
+function entriesOf<T>(rows: RowsByKey<T>, k: number): Entry<T>[] {
   const out: Entry<T>[] = new Array(rows.count(k))
   for (let j = 0; j < out.length; j++) out[j] = { key: rows.text(k, j), value: rows.value(k, j), weight: rows.weight(k, j) }
   return out
