@@ -4,12 +4,15 @@
  * iteration waits on a lock, after some of its writes) leaves the store
  * unchanged and the next iteration works on a fresh connection; writers
  * without a time, in separate stores (pools) on one schema, take turns and
- * end where a serial run ends.
+ * end where a serial run ends; an iteration's writes go in one statement, and
+ * writes too large for one statement in several.
  */
 import { randomBytes } from 'node:crypto'
 import test from 'ava'
 import pg from 'pg'
 import * as st from '../../src/index.js'
+import { WriteQueue } from '../../src/stores/postgresWrites.js'
+import type { EncodedRow } from '../../src/stores/sql.js'
 import { freshPostgresUrl, withClient, dropPostgresDatabase } from '../helpers/postgres.js'
 import { allState } from './fixtures/meterReads.js'
 
@@ -137,4 +140,112 @@ test('postgres: writers without a time in separate stores take turns (advisory l
   for (const [, row, w] of totals.zset(serial).iterByIndex(byUser) as Iterable<[string, Total, number]>) expected.push([row, w])
   t.deepEqual(await cacheRows(stores[0]!, totals), expected)
   for (const s of stores) await s.close()
+})
+
+/** A pool whose connections record each statement's text (prepared or simple). */
+function recordingPool(url: string): { pool: pg.Pool; statements: string[] } {
+  const statements: string[] = []
+  const pool = new pg.Pool({ connectionString: url, max: 2 })
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...a: unknown[]) => unknown
+    ;(client as unknown as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => {
+      const config = a[0] as string | { text: string }
+      statements.push(typeof config === 'string' ? config : config.text)
+      return query(...a)
+    }
+  })
+  return { pool, statements }
+}
+
+test('postgres: an iteration sends its writes, and the mark of its input time, in one statement before COMMIT', async (t) => {
+  const { pool, statements } = recordingPool(await freshPostgresUrl())
+  const { graph, totals } = spendingGraph()
+  const store = await st.postgresStore(pool, graph, { createTables: true })
+  try {
+    const [spends] = st.actions(store, graph)
+    const serial = st.memoryStore(graph)
+    const [serialSpends] = st.actions(serial, graph)
+    const batches = [
+      [{ user: 'ann', amount: 5 }, { user: 'bob', amount: 7 }],
+      [{ user: 'ann', amount: 1 }, { user: 'cy', amount: 2 }],
+    ]
+    for (const [i, batch] of batches.entries()) {
+      statements.length = 0
+      await spends.apply(batch.map((s) => [s, 1] as const), { time: st.time({ inputTime: i + 1, frontier: i }) })
+      await serialSpends.insert(...batch)
+      // The group state and the cache both change; each used to be a statement of its own, and so was the mark.
+      const writes = statements.filter((s) => /\bINSERT INTO\b/.test(s) && !s.includes(`INSERT INTO ${store.layout.namesTable} `))
+      t.is(writes.length, 1, statements.join('\n'))
+      t.regex(writes[0]!, /UPDATE \S+ SET t = GREATEST/)
+      t.is(statements[statements.length - 1], 'COMMIT')
+      t.is(statements[statements.length - 2], writes[0])
+    }
+    t.deepEqual(await allState(store), await allState(serial))
+    t.deepEqual(await cacheRows(store, totals), [
+      [{ user: 'ann', total: 6 }, 1],
+      [{ user: 'bob', total: 7 }, 1],
+      [{ user: 'cy', total: 2 }, 1],
+    ])
+    const marks = await pool.query(`SELECT DISTINCT t FROM ${store.layout.lastUpdateTable}`)
+    t.deepEqual(marks.rows.map((r) => Number(r.t)), [2])
+  } finally {
+    await store.close()
+    await pool.end()
+  }
+})
+
+test('postgres: writes larger than one statement take several, and end where the memory store ends', async (t) => {
+  const { graph, totals } = spendingGraph()
+  const store = await st.postgresStore(await freshPostgresUrl(), graph, { createTables: true })
+  const serial = st.memoryStore(graph)
+  try {
+    // 12,000 groups: the group state's and the cache's writes are 12,000 and then 24,000 rows (old out, new in).
+    const first = Array.from({ length: 12_000 }, (_, i) => ({ user: `u${i}`, amount: i % 7 }))
+    const second = Array.from({ length: 12_000 }, (_, i) => ({ user: `u${i}`, amount: 1 }))
+    for (const s of [store, serial]) {
+      const [spends] = st.actions(s, graph)
+      await spends.insert(...first)
+      await spends.insert(...second)
+    }
+    t.deepEqual(await allState(store), await allState(serial))
+    const rows = await cacheRows(store, totals)
+    t.is(rows.length, 12_000)
+    t.deepEqual(rows.find((r) => (r as [Total])[0].user === 'u13'), [{ user: 'u13', total: (13 % 7) + 1 }, 1])
+  } finally {
+    await store.close()
+    await serial.close()
+  }
+})
+
+test('postgres: a queued retraction that meets a row another writer inserted meanwhile deletes it when it reaches 0', async (t) => {
+  const url = await freshPostgresUrl()
+  const byValue = st.index.identity<string>()
+  const graph = st.compile([st.input<string>()], (a) => [st.integrate(a), st.integrateIndexed(a, [byValue])] as const)
+  const store = await st.postgresStore(url, graph, { createTables: true })
+  await store.close()
+  const [a, b] = [new pg.Client({ connectionString: url }), new pg.Client({ connectionString: url })]
+  await a.connect()
+  await b.connect()
+  try {
+    for (const table of store.layout.tables) {
+      const row = (weight: number): EncodedRow => ({ text: 'x', weight, keys: table.keys.map(() => Buffer.from('k')), id: Buffer.alloc(16, 7) })
+      const [queueA, queueB] = [new WriteQueue(a), new WriteQueue(b)]
+      await b.query('BEGIN')
+      await queueB.upsert(table, [row(1)])
+      await queueB.flush()
+      // A's statement takes its snapshot before B commits: its DELETE does not see the row, its INSERT waits for B's.
+      await a.query('BEGIN')
+      await queueA.upsert(table, [row(-1)])
+      const flushed = queueA.flush()
+      await new Promise((r) => setTimeout(r, 200))
+      await b.query('COMMIT')
+      await flushed
+      await a.query('COMMIT')
+      const left = await a.query(`SELECT weight FROM ${table.name}`)
+      t.deepEqual(left.rows, [], table.name)
+    }
+  } finally {
+    await a.end()
+    await b.end()
+  }
 })

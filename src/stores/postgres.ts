@@ -10,13 +10,15 @@
  * UPDATE`), rows are locked in primary-key order, and every statement is a
  * prepared statement (named, except reads and deletes of key or row lists,
  * see `planned`) with its values bound as parameters (arrays for batches:
- * `= ANY($1::bytea[])`, `unnest(...)`).
+ * `= ANY($1::bytea[])`, `unnest(...)`). An iteration's writes wait and go to the
+ * server as one statement, with its commit's time mark (postgresWrites.ts).
  */
 import { createHash } from 'node:crypto'
 import pg from 'pg'
 import type { Graph } from '../graph/compile.js'
 import { Mutex } from './store.js'
 import { TableVacuum } from './vacuum.js'
+import { planned, primaryKey, type Queryable, run, type TimeMark, WriteQueue } from './postgresWrites.js'
 import {
   checkIdentifier,
   denseNames,
@@ -39,32 +41,6 @@ import {
   type TableLayout,
 } from './sql.js'
 
-/** Rows per INSERT: large enough to amortise a round trip, small enough to keep messages modest. */
-const ROWS_PER_STATEMENT = 5000
-
-interface Queryable {
-  query(config: pg.QueryConfig): Promise<pg.QueryResult<any>>
-}
-
-function statementName(text: string): string {
-  return 'st_' + createHash('sha256').update(text).digest('hex').slice(0, 24)
-}
-
-/** Run `text` as a named prepared statement: parsed once per connection, values always bound. */
-function run<R = any>(on: Queryable, text: string, values: unknown[] = []): Promise<{ rows: R[] }> {
-  return on.query({ name: statementName(text), text, values })
-}
-
-/**
- * Run `text` planned for these very values (an unnamed statement; values still bound). For
- * reads and deletes of a list of keys or rows: a named statement soon settles on one generic
- * plan, made while the tables were small and never revisited as they grow, and that plan (a
- * sequential scan testing every row against every key) made each lookup cost rows × keys.
- */
-function planned<R = any>(on: Queryable, text: string, values: unknown[]): Promise<{ rows: R[] }> {
-  return on.query({ text, values })
-}
-
 type Row = { text: string; weight: string | number; k0?: Buffer; id?: Buffer; key?: Buffer }
 
 const toStored = (rows: Row[]): StoredRow[] => {
@@ -75,11 +51,6 @@ const toStored = (rows: Row[]): StoredRow[] => {
 /** The columns every read gives: the first key (the stored text may leave it out), id, text and weight. */
 function selected(table: TableLayout): string {
   return `${table.keys.length > 0 ? `${table.keys[0]!.column} AS k0, ` : ''}id, val AS text, weight`
-}
-
-/** Primary key: (first key, id), so that reads by the first key need no second index; id without keys. */
-function primaryKey(table: TableLayout): string {
-  return table.keys.length > 0 ? `${table.keys[0]!.column}, id` : 'id'
 }
 
 function readsOn(on: Queryable, layout: () => StoreLayout): SqlReads {
@@ -152,75 +123,45 @@ function readsOn(on: Queryable, layout: () => StoreLayout): SqlReads {
   }
 }
 
-function writesOn(on: Queryable, layout: () => StoreLayout, namesLockKey: () => string, vacuum: TableVacuum): SqlWrites {
+/** An iteration's session: reads, and writes that wait in `queue` until the session's next statement. */
+interface QueuedSession extends SqlWrites {
+  readonly queue: WriteQueue
+}
+
+function writesOn(on: Queryable, layout: () => StoreLayout, namesLockKey: () => string, vacuum: TableVacuum): QueuedSession {
+  const queue = new WriteQueue(on)
+  const reads = readsOn(on, layout)
+  // A read of a table with queued writes sends them first, so that it sees them. Other tables, and the
+  // names and times tables (which queued writes never touch), are read with the writes still queued.
+  const after = <A extends [TableLayout, ...unknown[]], R>(f: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+    await queue.flushFor(a[0])
+    return f(...a)
+  }
   return {
-    ...readsOn(on, layout),
+    ...reads,
+    queue,
+    rowsByKeys: after(reads.rowsByKeys),
+    rowsByRows: after(reads.rowsByRows),
+    rowsInOrder: after(reads.rowsInOrder),
+    rowsPaged: after(reads.rowsPaged),
+    allRows: after(reads.allRows),
+    chunks: after(reads.chunks),
     async upsert(table: TableLayout, rows: readonly EncodedRow[]) {
       vacuum.note(table.name, rows.length)
-      const keyed = table.keys.length > 0
-      const pk = primaryKey(table)
-      const columns = [...table.keys.map((k) => k.column), 'id', 'val', 'weight']
-      const types = [...table.keys.map(() => 'bytea[]'), 'bytea[]', 'text[]', 'int8[]']
-      // Rows arrive in primary-key order, so concurrent writers lock shared rows in the same order.
-      // Rows that come back with weight 0 are deleted after, by a second statement.
-      const unnested = `unnest(${types.map((t, i) => `$${i + 1}::${t}`).join(', ')})`
-      const upsertFrom = (source: string) =>
-        `changed AS (INSERT INTO ${table.name} AS s (${columns.join(', ')}) ${source} ` +
-        `ON CONFLICT (${pk}) DO UPDATE SET weight = s.weight + excluded.weight RETURNING ${keyed ? `${table.keys[0]!.column} AS k0, ` : ''}id, weight) ` +
-        `SELECT ${keyed ? 'k0, ' : ''}id FROM changed WHERE weight = 0`
-      const plain = `WITH ${upsertFrom(`SELECT * FROM ${unnested}`)}`
-      // A batch with retractions (a group's old row, a cache's old value) mostly takes rows to zero: those
-      // are deleted by the same statement and not inserted. Only a row that reaches zero through another
-      // writer's concurrent insert comes back. Batches of insertions alone skip the extra join.
-      const pkColumns = pk.split(', ')
-      const matches = (a: string, b: string) => pkColumns.map((c) => `${a}.${c} = ${b}.${c}`).join(' AND ')
-      const deleting =
-        `WITH input AS (SELECT * FROM ${unnested} AS i (${columns.join(', ')})), ` +
-        `emptied AS (DELETE FROM ${table.name} AS t USING input WHERE ${matches('t', 'input')} AND t.weight + input.weight = 0 RETURNING ${pkColumns.map((c) => `t.${c}`).join(', ')}), ` +
-        upsertFrom(`SELECT * FROM input WHERE NOT EXISTS (SELECT 1 FROM emptied WHERE ${matches('emptied', 'input')})`)
-      const emptied: { k0?: Buffer; id: Buffer }[] = []
-      for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-        const batch = rows.slice(i, i + ROWS_PER_STATEMENT)
-        const values: unknown[] = table.keys.map((_, k) => batch.map((r) => r.keys[k]!))
-        values.push(
-          batch.map((r) => r.id!),
-          batch.map((r) => r.text),
-          batch.map((r) => r.weight),
-        )
-        const r = await run<{ k0?: Buffer; id: Buffer }>(on, batch.some((x) => x.weight < 0) ? deleting : plain, values)
-        for (const row of r.rows) emptied.push(row)
-      }
-      if (emptied.length === 0) return
-      if (keyed) {
-        await planned(on, `DELETE FROM ${table.name} WHERE (${pk}) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[])) AND weight = 0`, [
-          emptied.map((e) => e.k0!),
-          emptied.map((e) => e.id),
-        ])
-      } else {
-        await planned(on, `DELETE FROM ${table.name} WHERE id = ANY($1::bytea[]) AND weight = 0`, [emptied.map((e) => e.id)])
-      }
+      await queue.upsert(table, rows)
     },
     async clear(table: TableLayout) {
+      await queue.flushFor(table)
       const r = await run(on, `DELETE FROM ${table.name}`)
       vacuum.note(table.name, (r as { rowCount?: number }).rowCount ?? 0)
     },
     async appendChunks(table: TableLayout, chunks: readonly NewChunk[]) {
       vacuum.note(table.name, chunks.length)
-      // n comes from the table's identity sequence: newer than every chunk, whoever writes.
-      const c = table.keys[0]!.column
-      if (chunks.length === 1) {
-        // One key (one meter's batch): plain parameters, which pg sends as they are (array elements are escaped).
-        await run(on, `INSERT INTO ${table.name} (${c}, rows) VALUES ($1, $2)`, [chunks[0]!.k0, chunks[0]!.rows])
-        return
-      }
-      const text = `INSERT INTO ${table.name} (${c}, rows) SELECT * FROM unnest($1::bytea[], $2::text[])`
-      for (let i = 0; i < chunks.length; i += ROWS_PER_STATEMENT) {
-        const batch = chunks.slice(i, i + ROWS_PER_STATEMENT)
-        await run(on, text, [batch.map((c) => c.k0), batch.map((c) => c.rows)])
-      }
+      await queue.appendChunks(table, chunks)
     },
     async dropChunks(table: TableLayout, chunks: readonly { k0: Buffer; n: number }[]) {
       if (chunks.length === 0) return
+      await queue.flushFor(table)
       vacuum.note(table.name, chunks.length)
       await planned(on, `DELETE FROM ${table.name} WHERE (${table.keys[0]!.column}, n) IN (SELECT * FROM unnest($1::bytea[], $2::bigint[]))`, [
         chunks.map((c) => c.k0),
@@ -419,15 +360,12 @@ class PostgresDriver implements SqlDriver {
     return {
       session,
       commit: async (marks, time, reopen) => {
-        if (time !== undefined && marks.length > 0) {
-          // One round trip: mark the times, and wake the writers waiting for them (delivered at COMMIT).
-          await run(
-            client,
-            `WITH marked AS (UPDATE ${this.layout!.lastUpdateTable} SET t = GREATEST(t, $1::bigint) WHERE table_name = ANY($2::text[]) RETURNING 1) ` +
-              `SELECT pg_notify($3, $1::text)`,
-            [time, [...marks].sort(), this.channel],
-          )
-        }
+        // One round trip before COMMIT: the queued writes, and the time marked (the writers waiting for it woken at COMMIT).
+        const mark: TimeMark | undefined =
+          time !== undefined && marks.length > 0
+            ? { lastUpdateTable: this.layout!.lastUpdateTable, channel: this.channel!, time, tables: [...marks].sort() }
+            : undefined
+        await session.queue.flush(mark)
         await client.query('COMMIT')
         open = false
         this.vacuum.poke()
@@ -439,6 +377,7 @@ class PostgresDriver implements SqlDriver {
         }
       },
       rollback: async () => {
+        session.queue.discard()
         if (!open) return end()
         open = false
         try {
