@@ -35,22 +35,39 @@ export interface StateReader<T> {
  * (graph/sharedState.ts), so it is read this way instead of being stored.
  */
 export function supportOf<T>(state: StateReader<T>): StateReader<T> {
-  const support = (z: ZSet<T>): ZSet<T> => {
-    const out = new ZSet<T>()
-    for (const e of z.entries.values()) if (e.weight > 0) out.addWeight(e.key, e.value, 1)
-    return out
+  return new SupportReader(state)
+}
+
+// Readers are made for every delay a step reads: classes, not objects of closures, which cost
+// an allocation each (and under tsx, whose keepNames wraps each in __name, a defineProperty).
+class SupportReader<T> implements StateReader<T> {
+  constructor(private readonly state: StateReader<T>) {}
+
+  async lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<RowsByKey<T>> {
+    return reweighted(await this.state.lookupEach(index, encodedKeys), positiveOnce)
   }
-  return {
-    async lookupEach(index, encodedKeys) {
-      const rows = await state.lookupEach(index, encodedKeys)
-      return reweighted(rows, (w) => (w > 0 ? 1 : 0))
-    },
-    lookupRows: async (rows) => support(await state.lookupRows(rows)),
-    async *scan(index) {
-      for await (const row of state.scan(index)) if (row.weight > 0) yield row.weight === 1 ? row : { ...row, weight: 1 }
-    },
-    readAll: async () => support(await state.readAll()),
+
+  async lookupRows(rows: ZSet<T>): Promise<ZSet<T>> {
+    return support(await this.state.lookupRows(rows))
   }
+
+  async *scan(index: Index<T, unknown>): AsyncIterable<ScanRow<T>> {
+    for await (const row of this.state.scan(index)) if (row.weight > 0) yield row.weight === 1 ? row : { ...row, weight: 1 }
+  }
+
+  async readAll(): Promise<ZSet<T>> {
+    return support(await this.state.readAll())
+  }
+}
+
+function positiveOnce(weight: number): number {
+  return weight > 0 ? 1 : 0
+}
+
+function support<T>(z: ZSet<T>): ZSet<T> {
+  const out = new ZSet<T>()
+  for (const e of z.entries.values()) if (e.weight > 0) out.addWeight(e.key, e.value, 1)
+  return out
 }
 
 /**
@@ -60,52 +77,54 @@ export function supportOf<T>(state: StateReader<T>): StateReader<T> {
  * own index; by any other index, whole.
  */
 export function groupTotalsOf<T>(state: StateReader<unknown>): StateReader<T> {
-  /** A totals row as its pair, or undefined for a group whose count is 0. */
-  const pairOf = (totals: unknown): T | undefined => {
-    const { left, right } = totals as Totals
-    return left.count === 0 ? undefined : (pair(left.sum, right) as T)
+  return new GroupTotalsReader<T>(state)
+}
+
+class GroupTotalsReader<T> implements StateReader<T> {
+  constructor(private readonly state: StateReader<unknown>) {}
+
+  async lookupEach(index: Index<T, unknown>, encodedKeys: readonly string[]): Promise<RowsByKey<T>> {
+    if (index.id !== GROUP_KEY_INDEX.id) return splitByKey(await this.readAll(), index, encodedKeys)
+    const rows = await this.state.lookupEach(GROUP_KEY_INDEX as Index<unknown, unknown>, encodedKeys)
+    const out = new FlatRowsBuilder<T>()
+    for (let k = 0; k < rows.keyCount; k++) {
+      for (let j = 0, n = rows.count(k); j < n; j++) {
+        const value = pairOf<T>(rows.value(k, j))
+        if (value !== undefined) out.push(value, rows.weight(k, j))
+      }
+      out.endKey()
+    }
+    return out.finish()
   }
-  const asPair = (e: Entry<unknown>): Entry<T> | undefined => {
-    const value = pairOf(e.value)
-    return value === undefined ? undefined : { key: rowKey(value), value, weight: e.weight }
-  }
-  const all = async (): Promise<ZSet<T>> => {
+
+  async lookupRows(rows: ZSet<T>): Promise<ZSet<T>> {
+    const z = await this.readAll()
     const out = new ZSet<T>()
-    for (const e of (await state.readAll()).entries.values()) {
-      const p = asPair(e)
-      if (p) out.addWeight(p.key, p.value, p.weight)
+    for (const e of rows.entries.values()) {
+      const found = z.entries.get(e.key)
+      if (found) out.addWeight(found.key, found.value, found.weight)
     }
     return out
   }
-  const byGroupKey = (index: Index<T, unknown>): boolean => index.id === GROUP_KEY_INDEX.id
-  return {
-    async lookupEach(index, encodedKeys) {
-      if (!byGroupKey(index)) return splitByKey(await all(), index, encodedKeys)
-      const rows = await state.lookupEach(GROUP_KEY_INDEX as Index<unknown, unknown>, encodedKeys)
-      const out = new FlatRowsBuilder<T>()
-      for (let k = 0; k < rows.keyCount; k++) {
-        for (let j = 0, n = rows.count(k); j < n; j++) {
-          const value = pairOf(rows.value(k, j))
-          if (value !== undefined) out.push(value, rows.weight(k, j))
-        }
-        out.endKey()
-      }
-      return out.finish()
-    },
-    async lookupRows(rows) {
-      const z = await all()
-      const out = new ZSet<T>()
-      for (const e of rows.entries.values()) {
-        const found = z.entries.get(e.key)
-        if (found) out.addWeight(found.key, found.value, found.weight)
-      }
-      return out
-    },
-    async *scan(index) {
-      yield* ZSetView.of(await all()).scan(index)
-    },
-    readAll: all,
+
+  async *scan(index: Index<T, unknown>): AsyncIterable<ScanRow<T>> {
+    yield* ZSetView.of(await this.readAll()).scan(index)
   }
+
+  async readAll(): Promise<ZSet<T>> {
+    const out = new ZSet<T>()
+    for (const e of (await this.state.readAll()).entries.values()) {
+      const value = pairOf<T>(e.value)
+      if (value !== undefined) out.addWeight(rowKey(value), value, e.weight)
+    }
+    return out
+  }
+}
+
+/** A totals row as its pair, or undefined for a group whose count is 0. */
+function pairOf<T>(totals: unknown): T | undefined {
+  const { left, right } = totals as Totals
+  return left.count === 0 ? undefined : (pair(left.sum, right) as T)
 }
 
 type Totals = { left: { sum: unknown; count: number }; right: unknown }

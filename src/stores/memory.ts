@@ -39,29 +39,19 @@ class MemoryStore implements Store {
 
   transaction<R>(_time: Time, work: (tx: Transaction) => Promise<R>): Promise<R> {
     return this.mutex.run(async () => {
-      const undo: (() => void)[] = []
-      const tx: Transaction = {
-        reader: <T>(delay: Vertex) => new TableReader(this.state(delay) as StateTable<T>),
-        addDelta: async (delay, delta) => {
-          const s = this.state(delay)
-          s.apply(delta as ZSet<unknown>)
-          undo.push(() => s.apply(delta as ZSet<unknown>, -1))
-        },
-        replace: async (delay, value) => {
-          const old = this.state(delay)
-          const fresh = createStateTable<unknown>(stateIndexes(delay), this.backend)
-          fresh.apply(value as ZSet<unknown>)
-          this.states.set(delay, fresh)
-          undo.push(() => this.states.set(delay, old))
-        },
-      }
+      const tx = new MemoryTransaction(this)
       try {
         return await work(tx)
       } catch (e) {
-        for (let i = undo.length - 1; i >= 0; i--) undo[i]!()
+        tx.undo()
         throw e
       }
     })
+  }
+
+  /** @internal Put `table` in `delay`'s place (a replaced state, or the old one back). */
+  setState(delay: Vertex, table: StateTable<unknown>): void {
+    this.states.set(delay, table)
   }
 
   cacheReader<T>(delay: Vertex): CacheReader<T> {
@@ -85,6 +75,40 @@ class MemoryStore implements Store {
  * Reads of one state table. A class rather than an object of closures: a transaction makes
  * one per delay vertex it reads, and at one row per iteration making closures showed up.
  */
+/**
+ * One iteration on the memory store: changes applied in place, each with its inverse
+ * logged, so that a failed iteration is undone. A class rather than an object of closures:
+ * one is made per iteration.
+ */
+class MemoryTransaction implements Transaction {
+  private readonly undoLog: (() => void)[] = []
+
+  constructor(private readonly store: MemoryStore) {}
+
+  reader<T>(delay: Vertex): StateReader<T> {
+    return new TableReader(this.store.state(delay) as StateTable<T>)
+  }
+
+  async addDelta(delay: Vertex, delta: ZSet<unknown>): Promise<void> {
+    const s = this.store.state(delay)
+    s.apply(delta)
+    this.undoLog.push(() => s.apply(delta, -1))
+  }
+
+  async replace(delay: Vertex, value: ZSet<unknown>): Promise<void> {
+    const old = this.store.state(delay)
+    const fresh = createStateTable<unknown>(stateIndexes(delay), this.store.backend)
+    fresh.apply(value)
+    this.store.setState(delay, fresh)
+    this.undoLog.push(() => this.store.setState(delay, old))
+  }
+
+  /** Every change of this iteration taken back, newest first. */
+  undo(): void {
+    for (let i = this.undoLog.length - 1; i >= 0; i--) this.undoLog[i]!()
+  }
+}
+
 class TableReader<T> implements StateReader<T> {
   constructor(private readonly state: StateTable<T>) {}
 
