@@ -123,7 +123,7 @@ function readsOn(on: Queryable, layout: () => StoreLayout): SqlReads {
   }
 }
 
-/** An iteration's session: reads, and writes that wait in `queue` until the session's next statement. */
+/** An iteration's session: reads, and writes that wait in `queue` until the commit or a read of their table. */
 interface QueuedSession extends SqlWrites {
   readonly queue: WriteQueue
 }
