@@ -128,8 +128,14 @@ interface QueuedSession extends SqlWrites {
   readonly queue: WriteQueue
 }
 
-function writesOn(on: Queryable, layout: () => StoreLayout, namesLockKey: () => string, vacuum: TableVacuum): QueuedSession {
-  const queue = new WriteQueue(on)
+function writesOn(
+  on: Queryable,
+  layout: () => StoreLayout,
+  namesLockKey: () => string,
+  vacuum: TableVacuum,
+  writeTexts: Map<string, string>,
+): QueuedSession {
+  const queue = new WriteQueue(on, writeTexts)
   const reads = readsOn(on, layout)
   // A read of a table with queued writes sends them first, so that it sees them. Other tables, and the
   // names and times tables (which queued writes never touch), are read with the writes still queued.
@@ -216,6 +222,8 @@ class PostgresDriver implements SqlDriver {
   private readonly wakers = new Set<() => void>()
   private closed = false
   private readonly reads: SqlReads
+  /** The write queues' statement texts (postgresWrites.ts), for this store's one layout. */
+  private readonly writeTexts = new Map<string, string>()
 
   readonly vacuum: TableVacuum
 
@@ -345,7 +353,7 @@ class PostgresDriver implements SqlDriver {
       release(true)
       throw e
     }
-    const session = writesOn(client, () => this.layout!, () => this.namesLockKey!, this.vacuum)
+    const session = writesOn(client, () => this.layout!, () => this.namesLockKey!, this.vacuum, this.writeTexts)
     const end = async (): Promise<void> => {
       let broken = false
       if (locked) {

@@ -135,16 +135,22 @@ export interface TimeMark {
 /** The queue of one transaction's writes. */
 export class WriteQueue {
   private queued: QueuedWrite[] = []
-  private readonly texts = new Map<string, string>()
 
-  constructor(private readonly on: Queryable) {}
+  /**
+   * `texts`: statement texts by the signatures of their writes (and mark), kept by the store:
+   * a queue lives one transaction, a text as long as the store's layout (signatures name tables, not their columns).
+   */
+  constructor(
+    private readonly on: Queryable,
+    private readonly texts: Map<string, string> = new Map(),
+  ) {}
 
-  /** state += rows (rows whose weight becomes 0 are deleted), sent with the transaction's next statement. */
+  /** state += rows (rows whose weight becomes 0 are deleted), sent at the commit or before a read of the table. */
   async upsert(table: TableLayout, rows: readonly EncodedRow[]): Promise<void> {
     for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) await this.add(upsertWrite(table, rows.slice(i, i + ROWS_PER_STATEMENT)))
   }
 
-  /** A log table: append chunks, sent with the transaction's next statement. */
+  /** A log table: append chunks, sent at the commit or before a read of the table. */
   async appendChunks(table: TableLayout, chunks: readonly NewChunk[]): Promise<void> {
     for (let i = 0; i < chunks.length; i += ROWS_PER_STATEMENT) await this.add(appendWrite(table, chunks.slice(i, i + ROWS_PER_STATEMENT)))
   }
@@ -178,7 +184,7 @@ export class WriteQueue {
     let text = this.texts.get(signature)
     if (text === undefined) {
       text = statementOf(writes, mark)
-      this.texts.set(signature, text)
+      if (this.texts.size < 10_000) this.texts.set(signature, text)
     }
     const values = writes.flatMap((w) => w.values)
     if (mark) values.push(mark.time, mark.tables, mark.channel)
