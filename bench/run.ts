@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { describeMachine } from './lib/machine.js'
 import { freshDatabase, startPostgres, type PgServer } from './lib/pg.js'
-import { ensureD2ts } from './lib/peers/d2ts.js'
+import { ensureNpmPeer, NPM_PEERS } from './lib/peers/npmPeer.js'
 import { ensureReference, type ReferencePeer } from './lib/peers/reference.js'
 import { flameGraph } from './lib/flameGraph.js'
 import { readProfile, summariseProfile } from './lib/profile.js'
@@ -32,7 +32,7 @@ const HELP = `npm run bench -- [flags]
   --scenario LIST         ref,wide,complex                     (default: all)
   --store LIST            memory,sqlite,postgres               (default: all)
   --backend LIST          native,ts                            (default: both; STEPPING_BACKEND per child)
-  --engine LIST           stepping,reference,d2ts,floor,recompute   (default: all)
+  --engine LIST           stepping,reference,d2ts,tanstack,floor,recompute (default: all)
   --rows LIST             input rows per run                   (default: 10000,100000,1000000)
   --batch LIST            rows per iteration                   (default: 1,100,1000)
   --batch1-max-rows N     run batch 1 only up to N rows        (default: 10000)
@@ -112,6 +112,8 @@ const SUPPORTS: Record<Engine, { scenarios: Scenario[]; stores: StoreKind[] }> =
   reference: { scenarios: ['ref', 'complex'], stores: ['sqlite', 'postgres'] },
   // d2ts: the standard pipeline, in memory and with its SQLite operators.
   d2ts: { scenarios: ['ref', 'wide'], stores: ['memory', 'sqlite'] },
+  // TanStack DB: the standard pipeline as a live query over in-memory collections (it has no store of ours).
+  tanstack: { scenarios: ['ref', 'wide'], stores: ['memory'] },
   floor: { scenarios: ['ref', 'wide', 'complex'], stores: ['sqlite', 'postgres'] },
   recompute: { scenarios: ['ref', 'wide', 'complex'], stores: ['sqlite', 'postgres'] },
 }
@@ -121,7 +123,7 @@ function plan(f: Flags): Plan[] {
   const scenarios = list<Scenario>(f.scenario, ['ref', 'wide', 'complex'], 'scenario')
   const stores = list<StoreKind>(f.store, ['memory', 'sqlite', 'postgres'], 'store')
   const backends = list<Backend>(f.backend, ['native', 'ts'], 'backend')
-  const engines = list<Engine>(f.engine, ['stepping', 'reference', 'd2ts', 'floor', 'recompute'], 'engine')
+  const engines = list<Engine>(f.engine, ['stepping', 'reference', 'd2ts', 'tanstack', 'floor', 'recompute'], 'engine')
   const rows = numbers(f.rows, quick ? [3000] : [10_000, 100_000, 1_000_000])
   const batches = numbers(f.batch, quick ? [1000] : [1, 100, 1000])
   const batch1Max = numbers(f['batch1-max-rows'], [10_000])[0]!
@@ -247,10 +249,12 @@ async function main(): Promise<void> {
       peers.reference = `stepping==${r.version} (Python ${r.pythonVersion})`
     }
   }
-  if (engines.has('d2ts')) {
-    const r = ensureD2ts(peerRoot, log, f['fresh-peers'])
-    if (typeof r === 'string') unavailable.d2ts = r
-    else peers.d2ts = `@electric-sql/d2ts@${r.version}`
+  for (const engine of ['d2ts', 'tanstack'] as const) {
+    if (!engines.has(engine)) continue
+    const peer = NPM_PEERS[engine]
+    const r = ensureNpmPeer(peerRoot, peer, log, f['fresh-peers'])
+    if (typeof r === 'string') unavailable[engine] = r
+    else peers[engine] = `${peer.name}@${r.version}`
   }
   for (const [e, why] of Object.entries(unavailable)) log(`  ${e}: unavailable: ${why}`)
 

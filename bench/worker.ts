@@ -27,6 +27,9 @@ async function main(): Promise<void> {
       case 'd2ts':
         partial = await (await import('./lib/engines/d2ts.js')).runD2ts(c)
         break
+      case 'tanstack':
+        partial = await (await import('./lib/engines/tanstack.js')).runTanstack(c)
+        break
       default:
         throw new Error(`the worker does not run engine ${c.engine}`)
     }

@@ -3,12 +3,12 @@
  * linearity row, from results whose answers are worked out by hand below.
  */
 import test from 'ava'
-import { targets } from '../../bench/lib/report.js'
+import { targets, typescriptPeers } from '../../bench/lib/report.js'
 import type { Engine, RunResult, Scenario } from '../../bench/lib/types.js'
 
-function run(engine: Engine, scenario: Scenario, rows: number, rowsPerSec: number, extra?: Record<string, unknown>): RunResult {
+function run(engine: Engine, scenario: Scenario, rows: number, rowsPerSec: number, extra?: Record<string, unknown>, store: RunResult['config']['store'] = 'sqlite'): RunResult {
   return {
-    config: { id: `${engine}-${scenario}-${rows}`, engine, scenario, store: 'sqlite', backend: engine === 'stepping' ? 'native' : undefined, rows, batch: 1000, seed: 42, timeLimitS: 300, lookups: 0 },
+    config: { id: `${engine}-${scenario}-${rows}`, engine, scenario, store, backend: engine === 'stepping' ? 'native' : undefined, rows, batch: 1000, seed: 42, timeLimitS: 300, lookups: 0 },
     status: 'ok',
     rowsIngested: rows,
     seconds: rows / rowsPerSec,
@@ -55,4 +55,25 @@ test('report: linearity takes the worst configuration and shows the floor’s gr
   t.true(row.ok)
   rs[1] = run('stepping', 'wide', 1_000_000, 19_000)
   t.false(measured(rs, 'linear: per-row cost at 1M rows against 10k (worst configuration)').ok)
+})
+
+test('report: the TypeScript peers in memory, each against our best backend on the same rows', (t) => {
+  const mem = (engine: Engine, scenario: Scenario, rows: number, rowsPerSec: number) => run(engine, scenario, rows, rowsPerSec, undefined, 'memory')
+  const stopped = { ...mem('d2ts', 'wide', 1_000_000, 800), status: 'partial' as const, rowsIngested: 240_000 }
+  const rs = [
+    mem('stepping', 'ref', 100_000, 600_000),
+    { ...mem('stepping', 'ref', 100_000, 450_000), config: { ...mem('stepping', 'ref', 100_000, 0).config, backend: 'ts' as const } },
+    mem('d2ts', 'ref', 100_000, 60_000),
+    mem('tanstack', 'ref', 100_000, 12_000),
+    mem('stepping', 'wide', 1_000_000, 20_000),
+    stopped,
+    run('d2ts', 'ref', 100_000, 5_000), // on SQLite: not in the memory table
+  ]
+  t.deepEqual(typescriptPeers(rs).slice(3), [
+    '| scenario | rows | stepping | d2ts | TanStack DB |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    '| ref | 100,000 | 600,000 (native) | 60,000 (10.0×) | 12,000 (50.0×) |',
+    '| wide | 1,000,000 | 20,000 (native) | 800 (25.0×), stopped after 240,000 rows | – |',
+  ])
+  t.deepEqual(typescriptPeers(rs.filter((r) => r.config.engine === 'stepping')), [])
 })

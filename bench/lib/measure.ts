@@ -68,3 +68,9 @@ export class IngestMeter {
 export function peakRssMB(): number {
   return round(process.resourceUsage().maxRSS / 1024, 1)
 }
+
+/** A run's status and note. An answer that differs from the recount makes an error, however fast. */
+export function outcome(partial: boolean, timeLimitS: number, difference: string | undefined): Pick<RunResult, 'status' | 'note'> {
+  if (difference !== undefined) return { status: 'error', note: `the answer differs from a plain recount: ${difference}` }
+  return { status: partial ? 'partial' : 'ok', note: partial ? `stopped at the ${timeLimitS}s limit` : undefined }
+}

@@ -15,7 +15,7 @@ export interface Report {
   results: RunResult[]
 }
 
-const ENGINE_ORDER = ['stepping', 'reference', 'd2ts', 'floor', 'recompute']
+const ENGINE_ORDER = ['stepping', 'reference', 'd2ts', 'tanstack', 'floor', 'recompute']
 const STORE_ORDER = ['memory', 'sqlite', 'postgres']
 
 export function engineLabel(r: RunResult, _peers: Record<string, string> = {}): string {
@@ -27,6 +27,8 @@ export function engineLabel(r: RunResult, _peers: Record<string, string> = {}): 
       return 'reference (Python)'
     case 'd2ts':
       return 'd2ts'
+    case 'tanstack':
+      return 'TanStack DB'
     case 'floor':
       return 'storage floor'
     case 'recompute':
@@ -96,6 +98,7 @@ function note(r: RunResult): string {
     const x = r.extra as FloorExtra | undefined
     if (x?.stateRowsPerInputRow !== undefined) parts.push(`${x.stateRowsPerInputRow} state rows written per input row`)
     if (x?.serializeSeconds !== undefined && r.seconds) parts.push(`encoding them: ${x.serializeSeconds} s besides ${r.seconds} s of SQL`)
+    if ((r.extra as { answerChecked?: boolean } | undefined)?.answerChecked) parts.push('answer = a plain recount')
     const t = (r.extra as SteppingExtra | undefined)?.timeSplit
     if (t) {
       parts.push(`µs/row: query ${t.query}, input ${t.input}, store reads ${t.storeReads}, writes ${t.storeWrites}, transaction ${t.transaction}`)
@@ -255,6 +258,34 @@ export function targets(rs: RunResult[]): Target[] {
   return out
 }
 
+/**
+ * Our rate in memory against each TypeScript peer's on the same rows (the product aims to be
+ * faster than every one): a table, or nothing when no peer ran. A peer stopped at the time
+ * limit shows its rate over the rows it got through.
+ */
+export function typescriptPeers(rs: RunResult[]): string[] {
+  const peers = ['d2ts', 'tanstack'] as const
+  const ran = rs.filter((r) => peers.some((p) => p === r.config.engine) && r.config.store === 'memory' && r.config.batch === 1000 && r.rowsPerSec)
+  if (!ran.length) return []
+  const out = ['', '### TypeScript peers in memory (batches of 1,000): rows/s, and ours as a multiple of theirs', '']
+  out.push('| scenario | rows | stepping | d2ts | TanStack DB |', '| --- | ---: | ---: | ---: | ---: |')
+  const cells = [...new Set(ran.map((r) => `${r.config.scenario}|${r.config.rows}`))].map((k) => k.split('|') as [Scenario, string])
+  cells.sort(([a, n], [b, m]) => a.localeCompare(b) || Number(n) - Number(m))
+  for (const [scenario, rowsText] of cells) {
+    const rows = Number(rowsText)
+    const us = bestStepping(rs, scenario, 'memory', rows)
+    const peer = (engine: string) => {
+      const r = ran.find((x) => x.config.engine === engine && x.config.scenario === scenario && x.config.rows === rows)
+      if (!r) return '–'
+      const x = us?.rowsPerSec && r.rowsPerSec ? ` (${(us.rowsPerSec / r.rowsPerSec).toFixed(1)}×)` : ''
+      const stopped = r.status === 'partial' ? `, stopped after ${fmt(r.rowsIngested)} rows` : ''
+      return `${fmt(r.rowsPerSec)}${x}${stopped}`
+    }
+    out.push(`| ${scenario} | ${fmt(rows)} | ${us ? `${fmt(us.rowsPerSec)} (${us.config.backend})` : '–'} | ${peer('d2ts')} | ${peer('tanstack')} |`)
+  }
+  return out
+}
+
 // ------------------------------------------------------------------ markdown
 
 export function markdown(report: Report): string {
@@ -279,6 +310,7 @@ export function markdown(report: Report): string {
   lines.push('| target | goal | measured | |')
   lines.push('| --- | --- | --- | --- |')
   for (const t of targets(report.results)) lines.push(`| ${t.what} | ${t.goal} | ${t.measured} | ${t.ok === undefined ? '–' : t.ok ? 'met' : '**not met**'} |`)
+  lines.push(...typescriptPeers(report.results))
   lines.push('')
   lines.push(
     'Columns: rows/s = measured input rows / time inside the insert calls; iteration = one batch; cache read = one single-key ' +
@@ -319,6 +351,7 @@ const COLORS: Record<string, string> = {
   'stepping (ts)': '#2ca02c',
   reference: '#d62728',
   d2ts: '#9467bd',
+  'TanStack DB': '#e377c2',
   'storage floor': '#7f7f7f',
   'recompute (plain SQL)': '#ff7f0e',
 }

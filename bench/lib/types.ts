@@ -4,8 +4,11 @@ import type { Latency } from './stats.js'
 export type Scenario = 'ref' | 'wide' | 'complex'
 export type StoreKind = 'memory' | 'sqlite' | 'postgres'
 export type Backend = 'ts' | 'native'
-/** stepping = us; reference = stepping==0.0.3 (Python); floor = raw upserts; recompute = plain SQL; d2ts = @electric-sql/d2ts. */
-export type Engine = 'stepping' | 'reference' | 'd2ts' | 'floor' | 'recompute'
+/**
+ * stepping = us; reference = stepping==0.0.3 (Python); floor = raw upserts; recompute = plain SQL;
+ * d2ts = @electric-sql/d2ts; tanstack = @tanstack/db live queries.
+ */
+export type Engine = 'stepping' | 'reference' | 'd2ts' | 'tanstack' | 'floor' | 'recompute'
 
 export const SCENARIO_TITLE: Record<Scenario, string> = {
   ref: 'standard, reference-shaped (1 meter, ~31 groups)',

@@ -5,7 +5,16 @@
  */
 import type * as st from '../../src/index.js'
 import { Rng } from './rng.js'
-import { buildMeterReads, meterDays, meterReads, meterSetup, type MeterShape } from './scenarios/meterReads.js'
+import {
+  buildMeterReads,
+  type DailyUsage,
+  differenceFromRecount,
+  meterDays,
+  meterReads,
+  meterSetup,
+  type MeterShape,
+  recountDailyTotals,
+} from './scenarios/meterReads.js'
 import { buildTypechecker, classes } from './scenarios/typechecker.js'
 import type { Scenario } from './types.js'
 
@@ -22,6 +31,12 @@ export interface Workload {
   rows(): Generator<unknown>
   /** Keys for single-key cache reads. */
   lookupKeys(n: number, rows: number): unknown[]
+  /**
+   * Undefined when an engine's final cache (rows with weights), after the first `ingested`
+   * measured rows, equals a plain recount of them; else the first difference. The standard
+   * scenarios only: the type checker's answer is checked by its tests against an oracle.
+   */
+  differenceFromRecount?(answer: Iterable<readonly [unknown, number]>, ingested: number): string | undefined
 }
 
 export function workload(scenario: Scenario, rows: number, seed: number): Workload {
@@ -61,6 +76,8 @@ export function workload(scenario: Scenario, rows: number, seed: number): Worklo
       const r = new Rng(seed + 1)
       return Array.from({ length: n }, () => meterDays[r.int(0, meterDays.length - 1)])
     },
+    differenceFromRecount: (answer, ingested) =>
+      differenceFromRecount(answer as Iterable<readonly [DailyUsage, number]>, recountDailyTotals(shape, ingested, seed)),
   }
 }
 

@@ -4,23 +4,19 @@
  * users ⋈ meters (by user) ⋈ reads (by meter) → reduce (sum) by (user, meter, day).
  * d2ts has no indexed cache, so its output changes are kept in a Map by day and
  * the single-key read is a Map lookup. One version per batch.
- * Installed by the orchestrator into a scratch directory (never into the repo).
+ * Installed by the orchestrator into a scratch directory (lib/peers/npmPeer.ts).
  */
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import Database from 'better-sqlite3'
-import { IngestMeter, peakRssMB } from '../measure.js'
-import { round } from '../stats.js'
+import { IngestMeter, outcome, peakRssMB } from '../measure.js'
+import { npmPeerRoot, NPM_PEERS } from '../peers/npmPeer.js'
 import { sqliteBytes } from '../stores.js'
 import type { RunConfig, RunResult } from '../types.js'
 import { batched, workload } from '../workloads.js'
 import type { HalfHourlyMeterRead, Meter, User } from '../scenarios/meterReads.js'
 import { timeCacheReads } from './stepping.js'
 import { isoDate as isoDateOf } from '../../../src/examples/meterReads.js'
-
-export function d2tsRoot(peerDir: string): string {
-  return path.join(peerDir, 'd2ts', 'node_modules', '@electric-sql', 'd2ts')
-}
 
 // The same day function as our engine's query. d2ts's SQLite operators keep values as JSON, so a Date may come back as a string.
 const isoDate = (d: Date | string): string => isoDateOf(typeof d === 'string' ? new Date(d) : d)
@@ -29,7 +25,7 @@ export async function runD2ts(c: RunConfig): Promise<Partial<RunResult>> {
   if (c.scenario === 'complex') return { status: 'skipped', note: 'd2ts runs the standard pipeline only' }
   if (c.store === 'postgres') return { status: 'skipped', note: 'd2ts has no PostgreSQL backend' }
   if (!c.peerDir) return { status: 'unavailable', note: 'd2ts not installed' }
-  const root = d2tsRoot(c.peerDir)
+  const root = npmPeerRoot(c.peerDir, NPM_PEERS.d2ts)
   let d2: any, d2sql: any
   try {
     d2 = await import(pathToFileURL(path.join(root, 'dist', 'index.js')).href)
@@ -108,15 +104,15 @@ export async function runD2ts(c: RunConfig): Promise<Partial<RunResult>> {
       if (day) for (const [v, n] of day.values()) yield [k, v, n]
     }, w.lookupKeys(c.lookups, meter.ingested))
     const bytes = sqlite ? sqliteBytes(sqlite, file) : undefined
+    const answer = [...cache.values()].flatMap((day) => [...day.values()].map(([row, n]) => [row, n] as const))
     return {
-      status: partial ? 'partial' : 'ok',
-      note: partial ? `stopped at the ${c.timeLimitS}s limit` : undefined,
+      ...outcome(partial, c.timeLimitS, w.differenceFromRecount?.(answer, meter.ingested)),
       ...meter.result(),
       cacheRead,
       bytesOnDisk: bytes,
       bytesPer100k: bytes === undefined ? undefined : Math.round((bytes / Math.max(1, meter.ingested)) * 100_000),
       peakRssMB: peakRssMB(),
-      extra: { cacheRows: round([...cache.values()].reduce((n, m) => n + m.size, 0), 0) },
+      extra: { cacheRows: answer.length, answerChecked: true },
     }
   } finally {
     sqlite?.close()

@@ -1,6 +1,6 @@
 /** Our engine: the workload's query on one store, with the backend chosen by STEPPING_BACKEND. */
 import * as st from '../../../src/index.js'
-import { IngestMeter, peakRssMB } from '../measure.js'
+import { IngestMeter, outcome, peakRssMB } from '../measure.js'
 import { latency, now, round } from '../stats.js'
 import { openSteppingStore, Unavailable } from '../stores.js'
 import { perRow, timedStore } from '../timeSplit.js'
@@ -57,10 +57,16 @@ export async function runStepping(c: RunConfig): Promise<Partial<RunResult>> {
     const ingest = meter.result()
     const reader = w.cache.zset(store)
     const cacheRead = await timeCacheReads((k) => reader.iterByIndex(w.index, [k]), w.lookupKeys(c.lookups, meter.ingested))
+    let difference: string | undefined
+    if (w.differenceFromRecount) {
+      const answer: [unknown, number][] = []
+      for await (const [, row, n] of reader.iterByIndex(w.index)) answer.push([row, n])
+      difference = w.differenceFromRecount(answer, meter.ingested)
+    }
+    // Last: it may close the store (SQLite checkpoints and closes before it measures the file).
     const bytes = await opened.bytesOnDisk()
     return {
-      status: partial ? 'partial' : 'ok',
-      note: partial ? `stopped at the ${c.timeLimitS}s limit` : undefined,
+      ...outcome(partial, c.timeLimitS, difference),
       backendUsed,
       delays: w.graph.def.delays.length,
       setupSeconds,
@@ -69,7 +75,7 @@ export async function runStepping(c: RunConfig): Promise<Partial<RunResult>> {
       bytesOnDisk: bytes,
       bytesPer100k: bytes === undefined ? undefined : Math.round((bytes / Math.max(1, meter.ingested)) * 100_000),
       peakRssMB: peakRssMB(),
-      extra: { store: opened.info, timeSplit: perRow(timer.split, meter.ingested) },
+      extra: { store: opened.info, timeSplit: perRow(timer.split, meter.ingested), answerChecked: w.differenceFromRecount !== undefined },
     }
   } finally {
     await opened.close()

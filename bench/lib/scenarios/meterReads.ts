@@ -13,7 +13,7 @@
  *   over all meters (~31,000 groups).
  * Reads are generated lazily so that the input does not count towards peak RSS.
  */
-import { type HalfHourlyMeterRead, type Meter, type User, meterReadsGraph, seededRandom } from '../../../src/examples/meterReads.js'
+import { type DailyUsage, type HalfHourlyMeterRead, type Meter, type User, meterReadsGraph, seededRandom } from '../../../src/examples/meterReads.js'
 
 export type { DailyUsage, HalfHourlyMeterRead, Meter, User } from '../../../src/examples/meterReads.js'
 
@@ -51,3 +51,38 @@ export function* meterReads(shape: MeterShape, n: number, seed = 42, meters = 10
 }
 
 export const meterDays: string[] = Array.from({ length: 31 }, (_, i) => `2023-01-${String(i + 1).padStart(2, '0')}`)
+
+/**
+ * The answer recounted from scratch, the oracle every engine's final cache is checked
+ * against: the first `n` reads summed per user, meter and day by a plain loop
+ * (key `userId|meterId|date`).
+ */
+export function recountDailyTotals(shape: MeterShape, n: number, seed: number): Map<string, number> {
+  const ownerOf = new Map(meterSetup(shape).meters.map((m) => [m.meterId, m.userId]))
+  const totals = new Map<string, number>()
+  for (const r of meterReads(shape, n, seed)) {
+    const key = `${ownerOf.get(r.meterId)}|${r.meterId}|${r.timestamp.toISOString().slice(0, 10)}`
+    totals.set(key, (totals.get(key) ?? 0) + r.value)
+  }
+  return totals
+}
+
+/**
+ * Undefined when `answer` (daily usages with their weights) is the recount: each key once,
+ * at weight 1, with the same sum. Sums are compared to 1e-9 of their size, since engines
+ * add the same reads in different orders.
+ */
+export function differenceFromRecount(answer: Iterable<readonly [DailyUsage, number]>, expected: ReadonlyMap<string, number>): string | undefined {
+  const seen = new Set<string>()
+  for (const [row, weight] of answer) {
+    const key = `${row.userId}|${row.meterId}|${row.date}`
+    const want = expected.get(key)
+    if (weight !== 1) return `${key} has weight ${weight}`
+    if (seen.has(key)) return `${key} appears twice`
+    seen.add(key)
+    if (want === undefined) return `${key} is not in the recount`
+    if (!(Math.abs(row.value - want) <= 1e-9 * Math.max(1, Math.abs(want)))) return `${key} sums to ${row.value}, the recount to ${want}`
+  }
+  if (seen.size !== expected.size) return `${seen.size} daily totals, the recount has ${expected.size}`
+  return undefined
+}
