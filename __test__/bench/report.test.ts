@@ -3,7 +3,7 @@
  * linearity row, from results whose answers are worked out by hand below.
  */
 import test from 'ava'
-import { targets, typescriptPeers } from '../../bench/lib/report.js'
+import { type Report, svgChart, targets, typescriptPeers } from '../../bench/lib/report.js'
 import type { Engine, RunResult, Scenario } from '../../bench/lib/types.js'
 
 function run(engine: Engine, scenario: Scenario, rows: number, rowsPerSec: number, extra?: Record<string, unknown>, store: RunResult['config']['store'] = 'sqlite'): RunResult {
@@ -76,4 +76,20 @@ test('report: the TypeScript peers in memory, each against our best backend on t
     '| wide | 1,000,000 | 20,000 (native) | 800 (25.0×), stopped after 240,000 rows | – |',
   ])
   t.deepEqual(typescriptPeers(rs.filter((r) => r.config.engine === 'stepping')), [])
+  // Only the peers that ran get a column.
+  t.deepEqual(typescriptPeers(rs.filter((r) => r.config.engine !== 'tanstack')).slice(3, 6), [
+    '| scenario | rows | stepping | d2ts |',
+    '| --- | ---: | ---: | ---: |',
+    '| ref | 100,000 | 600,000 (native) | 60,000 (10.0×) |',
+  ])
+})
+
+test('report: the chart is wide enough for its longest legend line', (t) => {
+  const long = { ...run('stepping', 'ref', 1_000_000, 1_234_567, undefined, 'postgres'), series: [[500_000, 1_000_000], [1_000_000, 1_234_567]] as [number, number][] }
+  const svg = svgChart({ machine: {} as Report['machine'], mode: 'custom', startedAt: '', finishedAt: '', argv: [], peers: {}, results: [long] })
+  const width = Number(/<svg [^>]*width="(\d+)"/.exec(svg)![1])
+  const legend = /<text x="([\d.]+)" y="[\d.]+">(stepping \(native\) · postgres \(1,234,567\))<\/text>/.exec(svg)!
+  t.truthy(legend)
+  // Helvetica at 12 px averages over 6 px a character for such text.
+  t.true(Number(legend[1]) + legend[2]!.length * 6 <= width, `legend from ${legend[1]}, ${legend[2]!.length} characters, chart ${width} wide`)
 })

@@ -264,11 +264,13 @@ export function targets(rs: RunResult[]): Target[] {
  * limit shows its rate over the rows it got through.
  */
 export function typescriptPeers(rs: RunResult[]): string[] {
-  const peers = ['d2ts', 'tanstack'] as const
-  const ran = rs.filter((r) => peers.some((p) => p === r.config.engine) && r.config.store === 'memory' && r.config.batch === 1000 && r.rowsPerSec)
+  const ran = rs.filter((r) => (r.config.engine === 'd2ts' || r.config.engine === 'tanstack') && r.config.store === 'memory' && r.config.batch === 1000 && r.rowsPerSec)
   if (!ran.length) return []
+  // A column for each peer that ran.
+  const peers = (['d2ts', 'tanstack'] as const).filter((p) => ran.some((r) => r.config.engine === p))
   const out = ['', '### TypeScript peers in memory (batches of 1,000): rows/s, and ours as a multiple of theirs', '']
-  out.push('| scenario | rows | stepping | d2ts | TanStack DB |', '| --- | ---: | ---: | ---: | ---: |')
+  out.push(`| scenario | rows | stepping | ${peers.map((p) => engineLabel(ran.find((r) => r.config.engine === p)!)).join(' | ')} |`)
+  out.push(`| --- | ---: | ---: |${peers.map(() => ' ---: |').join('')}`)
   const cells = [...new Set(ran.map((r) => `${r.config.scenario}|${r.config.rows}`))].map((k) => k.split('|') as [Scenario, string])
   cells.sort(([a, n], [b, m]) => a.localeCompare(b) || Number(n) - Number(m))
   for (const [scenario, rowsText] of cells) {
@@ -281,7 +283,7 @@ export function typescriptPeers(rs: RunResult[]): string[] {
       const stopped = r.status === 'partial' ? `, stopped after ${fmt(r.rowsIngested)} rows` : ''
       return `${fmt(r.rowsPerSec)}${x}${stopped}`
     }
-    out.push(`| ${scenario} | ${fmt(rows)} | ${us ? `${fmt(us.rowsPerSec)} (${us.config.backend})` : '–'} | ${peer('d2ts')} | ${peer('tanstack')} |`)
+    out.push(`| ${scenario} | ${fmt(rows)} | ${us ? `${fmt(us.rowsPerSec)} (${us.config.backend})` : '–'} | ${peers.map(peer).join(' | ')} |`)
   }
   return out
 }
@@ -374,16 +376,16 @@ export function svgChart(report: Report): string {
   const scenarios = (['ref', 'wide', 'complex'] as Scenario[]).filter((s) =>
     report.results.some((r) => r.config.scenario === s && r.series?.length && r.config.batch === 1000),
   )
-  const W = 860
   const PH = 300
-  const left = 70
+  // Room for a tick label of 10,000,000 rows/s (~70 px) and the axis title beside it.
+  const left = 96
   const plotW = 520
   const top = 40
   const gap = 70
   const H = top + scenarios.length * (PH + gap) + 10
   const out: string[] = []
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`)
-  out.push(`<rect width="${W}" height="${H}" fill="white"/>`)
+  // As wide as the longest legend line needs (~7 px a character at 12 px), so that none is cut off.
+  let W = 860
   out.push(`<text x="${left}" y="22" font-size="15" font-weight="bold">Rows/s against rows ingested (batches of 1,000; log–log)</text>`)
   scenarios.forEach((scenario, i) => {
     const y0 = top + i * (PH + gap) + 20
@@ -416,7 +418,7 @@ export function svgChart(report: Report): string {
       out.push(`<text x="${x}" y="${y0 + PH + 16}" text-anchor="middle">${fmt(10 ** e)}</text>`)
     }
     out.push(`<text x="${left + plotW / 2}" y="${y0 + PH + 34}" text-anchor="middle">rows ingested</text>`)
-    out.push(`<text transform="translate(${left - 52},${y0 + PH / 2}) rotate(-90)" text-anchor="middle">rows/s</text>`)
+    out.push(`<text transform="translate(${left - 82},${y0 + PH / 2}) rotate(-90)" text-anchor="middle">rows/s</text>`)
     const sorted = [...lines.entries()].sort((a, b) => (b[1].rowsPerSec ?? 0) - (a[1].rowsPerSec ?? 0))
     sorted.forEach(([label, r], j) => {
       const color = colorOf(label)
@@ -426,9 +428,15 @@ export function svgChart(report: Report): string {
       const ly = y0 + 8 + j * 17
       const lx = left + plotW + 16
       out.push(`<line x1="${lx}" x2="${lx + 26}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`)
-      out.push(`<text x="${lx + 32}" y="${ly + 4}">${esc(label)} (${fmt(r.rowsPerSec)})</text>`)
+      const legend = `${label} (${fmt(r.rowsPerSec)})`
+      out.push(`<text x="${lx + 32}" y="${ly + 4}">${esc(legend)}</text>`)
+      W = Math.max(W, Math.ceil(lx + 32 + legend.length * 7 + 10))
     })
   })
+  out.unshift(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+  )
   out.push('</svg>')
   return out.join('\n')
 }
