@@ -1,10 +1,11 @@
 /**
- * The recount the bench checks every engine's standard-scenario answer against
- * (bench/lib/scenarios/meterReads.ts): what it counts, and that a wrong answer is caught.
+ * The recounts the bench checks every engine's answer against (bench/lib/scenarios/):
+ * what they count, and that a wrong answer is caught.
  */
 import test from 'ava'
 import * as st from '../../src/index.js'
 import { differenceFromRecount, meterReads, meterSetup, recountDailyTotals, type DailyUsage } from '../../bench/lib/scenarios/meterReads.js'
+import { differenceFromResolvedRecount, type Resolved } from '../../bench/lib/scenarios/typechecker.js'
 import { batched, workload } from '../../bench/lib/workloads.js'
 import { storeTest } from '../helpers/stores.js'
 
@@ -52,8 +53,32 @@ test('recount: an answer matches only with each key once, at weight 1, with its 
   t.is(differenceFromRecount([[usage(1, m, '2023-01-01', NaN), 1], [right[1]!, 1]], expected), `1|${m}|2023-01-01 sums to NaN, the recount to 12.5`)
 })
 
-storeTest('recount: our engine’s cache after the bench’s ref and wide inserts equals it', async (t, open) => {
-  for (const scenario of ['ref', 'wide'] as const) {
+test('recount: the type checker’s classes resolve, nested, to the classes their attributes name', (t) => {
+  // The first group of five classes (bench/lib/scenarios/typechecker.ts), resolved by hand.
+  const a = [{ key: 'x', value: 'str' }]
+  const right: Resolved[] = [
+    { identifier: 'one.A.0', attrs: a },
+    { identifier: 'one.B.0', attrs: [{ key: 'y', value: a }] },
+    { identifier: 'one.C.0', attrs: [{ key: 'z', value: [{ key: 'y', value: a }] }] },
+    { identifier: 'two.D.0', attrs: [{ key: 'y', value: a }, { key: 'z', value: 'int' }] },
+    { identifier: 'two.E.0', attrs: [{ key: 'x', value: 'float' }] },
+  ]
+  const ones = (rows: Resolved[]) => rows.map((r) => [r, 1] as const)
+  t.is(differenceFromResolvedRecount(ones(right), 5), undefined)
+  // C left one level unresolved.
+  const shallow = [...right.slice(0, 2), { identifier: 'one.C.0', attrs: [{ key: 'z', value: 'one.B.0' }] }, ...right.slice(3)]
+  t.is(
+    differenceFromResolvedRecount(ones(shallow), 5),
+    'one.C.0 resolves to {"identifier":"one.C.0","attrs":[{"key":"z","value":"one.B.0"}]}, the recount to {"identifier":"one.C.0","attrs":[{"key":"z","value":[{"key":"y","value":[{"key":"x","value":"str"}]}]}]}',
+  )
+  t.is(differenceFromResolvedRecount(ones(right.slice(0, 4)), 5), '4 classes resolved, the recount has 5')
+  t.is(differenceFromResolvedRecount(ones(right), 4), 'two.E.0 is not one of the classes')
+  t.is(differenceFromResolvedRecount([...ones(right.slice(1)), [right[0]!, -1]], 5), 'one.A.0 has weight -1')
+  t.is(differenceFromResolvedRecount([...ones(right), [right[4]!, 1]], 5), 'two.E.0 appears twice')
+})
+
+storeTest('recount: our engine’s cache after the bench’s inserts equals it, for each scenario', async (t, open) => {
+  for (const scenario of ['ref', 'wide', 'complex'] as const) {
     const w = workload(scenario, 3_000, 42)
     const store = await open(w.graph)
     const acts = st.actions(store, w.graph) as unknown as st.Action<unknown, unknown[]>[]
@@ -61,8 +86,8 @@ storeTest('recount: our engine’s cache after the bench’s ref and wide insert
     for (const b of batched(w.rows(), 1000)) await acts[w.mainInput]!.insert(...b)
     const answer: [unknown, number][] = []
     for await (const [, row, n] of w.cache.zset(store).iterByIndex(w.index)) answer.push([row, n])
-    t.is(w.differenceFromRecount!(answer, 3_000), undefined, scenario)
+    t.is(w.differenceFromRecount(answer, 3_000), undefined, scenario)
     // Short of the last batch, the cache is not the recount of all the rows.
-    t.truthy(w.differenceFromRecount!(answer, 2_000), scenario)
+    t.truthy(w.differenceFromRecount(answer, 2_000), scenario)
   }
 })

@@ -15,7 +15,7 @@ import {
   type MeterShape,
   recountDailyTotals,
 } from './scenarios/meterReads.js'
-import { buildTypechecker, classes } from './scenarios/typechecker.js'
+import { buildTypechecker, classes, differenceFromResolvedRecount } from './scenarios/typechecker.js'
 import type { Scenario } from './types.js'
 
 export interface Workload {
@@ -33,10 +33,9 @@ export interface Workload {
   lookupKeys(n: number, rows: number): unknown[]
   /**
    * Undefined when an engine's final cache (rows with weights), after the first `ingested`
-   * measured rows, equals a plain recount of them; else the first difference. The standard
-   * scenarios only: the type checker's answer is checked by its tests against an oracle.
+   * measured rows, equals a plain recount of them; else the first difference.
    */
-  differenceFromRecount?(answer: Iterable<readonly [unknown, number]>, ingested: number): string | undefined
+  differenceFromRecount(answer: Iterable<readonly [unknown, number]>, ingested: number): string | undefined
 }
 
 export function workload(scenario: Scenario, rows: number, seed: number): Workload {
@@ -56,6 +55,7 @@ export function workload(scenario: Scenario, rows: number, seed: number): Worklo
         const kinds = ['one.A', 'one.B', 'one.C', 'two.D', 'two.E']
         return Array.from({ length: n }, () => `${kinds[r.int(0, 4)]}.${r.int(0, groups - 1)}`)
       },
+      differenceFromRecount: differenceFromResolvedRecount,
     }
   }
   const shape: MeterShape = scenario

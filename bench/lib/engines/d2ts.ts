@@ -104,14 +104,15 @@ export async function runD2ts(c: RunConfig): Promise<Partial<RunResult>> {
       if (day) for (const [v, n] of day.values()) yield [k, v, n]
     }, w.lookupKeys(c.lookups, meter.ingested))
     const bytes = sqlite ? sqliteBytes(sqlite, file) : undefined
+    const peakRss = peakRssMB() // before the recount
     const answer = [...cache.values()].flatMap((day) => [...day.values()].map(([row, n]) => [row, n] as const))
     return {
-      ...outcome(partial, c.timeLimitS, w.differenceFromRecount?.(answer, meter.ingested)),
+      ...outcome(partial, c.timeLimitS, w.differenceFromRecount(answer, meter.ingested)),
       ...meter.result(),
       cacheRead,
       bytesOnDisk: bytes,
       bytesPer100k: bytes === undefined ? undefined : Math.round((bytes / Math.max(1, meter.ingested)) * 100_000),
-      peakRssMB: peakRssMB(),
+      peakRssMB: peakRss,
       extra: { cacheRows: answer.length, answerChecked: true },
     }
   } finally {

@@ -88,12 +88,13 @@ export async function runTanstack(c: RunConfig): Promise<Partial<RunResult>> {
     }
   }
   const cacheRead = await timeCacheReads((k) => cache.get(String(k))?.values() ?? [], w.lookupKeys(c.lookups, meter.ingested))
+  const peakRss = peakRssMB() // before the recount
   const answer = [...cache.values()].flatMap((day) => [...day.values()].map((row) => [row, 1] as const))
   return {
-    ...outcome(partial, c.timeLimitS, w.differenceFromRecount?.(answer, meter.ingested)),
+    ...outcome(partial, c.timeLimitS, w.differenceFromRecount(answer, meter.ingested)),
     ...meter.result(),
     cacheRead,
-    peakRssMB: peakRssMB(),
+    peakRssMB: peakRss,
     extra: { cacheRows: answer.length, answerChecked: true },
   }
 }

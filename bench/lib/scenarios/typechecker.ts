@@ -8,6 +8,7 @@
  * The cache is indexed by identifier (the reference integrates without an index;
  * the Python driver does the same as here) so a single-key read can be timed.
  */
+import { isDeepStrictEqual } from 'node:util'
 import * as st from '../../../src/index.js'
 
 export type Attrs = readonly (readonly [string, string])[]
@@ -89,4 +90,37 @@ export function* classes(n: number): Generator<Class> {
       yield c
     }
   }
+}
+
+/**
+ * Undefined when `answer` (the cache's rows with their weights, after the first `n` classes)
+ * is what a from-scratch pass gives: every class once, at weight 1, each attribute whose value
+ * names a class replaced by that class's attributes, all the way down (the classes are acyclic).
+ * Else the first difference. The whole answer is read, so it runs after the measurements.
+ */
+export function differenceFromResolvedRecount(answer: Iterable<readonly [unknown, number]>, n: number): string | undefined {
+  const attrsOf = new Map<string, Attrs>()
+  for (const c of classes(n)) attrsOf.set(c.identifier, c.attrs)
+  const expand = (attrs: Attrs): A[] =>
+    attrs.map(([key, value]) => {
+      const target = attrsOf.get(value)
+      return { key, value: target === undefined ? value : expand(target) }
+    })
+  const seen = new Set<string>()
+  const text = (v: unknown) => {
+    const s = JSON.stringify(v)
+    return s.length > 200 ? s.slice(0, 197) + '...' : s
+  }
+  for (const [row, weight] of answer) {
+    const got = row as Resolved
+    if (weight !== 1) return `${got.identifier} has weight ${weight}`
+    if (seen.has(got.identifier)) return `${got.identifier} appears twice`
+    seen.add(got.identifier)
+    const attrs = attrsOf.get(got.identifier)
+    if (attrs === undefined) return `${got.identifier} is not one of the classes`
+    const want: Resolved = { identifier: got.identifier, attrs: expand(attrs) }
+    if (!isDeepStrictEqual({ ...got }, want)) return `${got.identifier} resolves to ${text(got)}, the recount to ${text(want)}`
+  }
+  if (seen.size !== attrsOf.size) return `${seen.size} classes resolved, the recount has ${attrsOf.size}`
+  return undefined
 }
