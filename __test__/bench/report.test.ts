@@ -31,6 +31,8 @@ test('report: a floor share is bounded by the encoding and by our query against 
   t.regex(row.measured, /at most 33% with the query itself free \(encoding the rows to store costs 200% of the SQL\)/)
   // 0.5 / (0.5 + 0.5) = 50%.
   t.regex(row.measured, /at most 50% with this query and a store costing only the floor's SQL \(query 0\.50 µs\/row, SQL 0\.50 µs\/row\)/)
+  // 0.5 / (0.5 + 1 + 0.1) = 31%: the floor's SQL and encoding, and our store's reads (its commit is in the floor's SQL).
+  t.regex(row.measured, /at most 31% with the query free and the state read back as our store reads it \(0\.10 µs\/row, which the floor never spends\)/)
 })
 
 test('report: without our time split there is no query bound', (t) => {
