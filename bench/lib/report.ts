@@ -84,9 +84,16 @@ function queryUsPerRow(r: RunResult): number | undefined {
  */
 function queryBound(floor: RunResult, us: RunResult): { bound: number; queryUs: number; sqlUs: number } | undefined {
   const queryUs = queryUsPerRow(us)
-  if (queryUs === undefined || !floor.seconds || !floor.rowsIngested) return undefined
-  const sqlUs = (floor.seconds * 1e6) / floor.rowsIngested
+  const sqlUs = floorUsPerRow(floor)?.sqlUs
+  if (queryUs === undefined || sqlUs === undefined) return undefined
   return { bound: sqlUs / (sqlUs + queryUs), queryUs, sqlUs }
+}
+
+/** Microseconds per input row of the floor's SQL and of its encoding (when timed). */
+function floorUsPerRow(floor: RunResult): { sqlUs: number; encodeUs: number | undefined } | undefined {
+  if (!floor.seconds || !floor.rowsIngested) return undefined
+  const encode = (floor.extra as FloorExtra | undefined)?.serializeSeconds
+  return { sqlUs: (floor.seconds * 1e6) / floor.rowsIngested, encodeUs: encode === undefined ? undefined : (encode * 1e6) / floor.rowsIngested }
 }
 
 /**
@@ -97,12 +104,10 @@ function queryBound(floor: RunResult, us: RunResult): { bound: number; queryUs: 
  * left out: the floor's SQL times its own.)
  */
 function readsBound(floor: RunResult, us: RunResult): { bound: number; readsUs: number } | undefined {
-  const encode = (floor.extra as FloorExtra | undefined)?.serializeSeconds
+  const per = floorUsPerRow(floor)
   const readsUs = (us.extra as SteppingExtra | undefined)?.timeSplit?.storeReads
-  if (encode === undefined || readsUs === undefined || !floor.seconds || !floor.rowsIngested) return undefined
-  const sqlUs = (floor.seconds * 1e6) / floor.rowsIngested
-  const encodeUs = (encode * 1e6) / floor.rowsIngested
-  return { bound: sqlUs / (sqlUs + encodeUs + readsUs), readsUs }
+  if (per?.encodeUs === undefined || readsUs === undefined) return undefined
+  return { bound: per.sqlUs / (per.sqlUs + per.encodeUs + readsUs), readsUs }
 }
 
 function note(r: RunResult): string {
